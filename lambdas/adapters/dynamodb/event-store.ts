@@ -1,0 +1,226 @@
+/** EventStore over the Events table (see table-definitions.ts for the key design). */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { EventKey, EventListQuery, EventPage, EventStore, InsertOutcome } from '../../core/ports';
+import type { EventStatus, StoredEvent } from '../../core/events/inbound-event';
+import { BadRequestError } from '../../core/errors';
+import { EVENTS_TABLE } from './table-definitions';
+
+const DAY_MS = 86_400_000;
+const INDEX_KEYS = ['day', 'sourceDay', 'statusDay', 'receivedAtId'] as const;
+
+interface ListCursor {
+  day: string;
+  key?: Record<string, string>;
+}
+
+export class DynamoDbEventStore implements EventStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly options: { retentionDays: number; now?: () => Date },
+  ) {}
+
+  async insertIfAbsent(event: StoredEvent): Promise<InsertOutcome> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toItem(event),
+          ConditionExpression: 'attribute_not_exists(id)',
+        }),
+      );
+      return { inserted: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.get(event.id);
+      if (!existing) throw new Error(`event ${event.id} vanished after a conditional-put conflict`, { cause: error });
+      return { inserted: false, existing };
+    }
+  }
+
+  async transferOwnership(id: string, fromMessageId: string, toMessageId: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'SET ownerMessageId = :to ADD attempts :zero',
+          ConditionExpression: '#status = :failed AND ownerMessageId = :from',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':to': toMessageId, ':from': fromMessageId, ':failed': 'failed', ':zero': 0 },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async recordAttempt(id: string): Promise<number> {
+    const result = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id },
+        UpdateExpression: 'ADD attempts :one',
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(result.Attributes?.attempts ?? 0);
+  }
+
+  async markProcessed(event: EventKey, processedAt: string): Promise<void> {
+    await this.setStatus(event, 'processed', 'SET processedAt = :at', 'REMOVE lastError', { ':at': processedAt });
+  }
+
+  async markFailed(event: EventKey, error: string): Promise<void> {
+    await this.setStatus(event, 'failed', 'SET lastError = :error', '', { ':error': error });
+  }
+
+  async recordDuplicate(id: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id },
+        UpdateExpression: 'ADD duplicates :one',
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+  }
+
+  async get(id: string): Promise<StoredEvent | undefined> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { id }, ConsistentRead: true }));
+    return result.Item ? fromItem(result.Item) : undefined;
+  }
+
+  /**
+   * Newest first. Walks day partitions of the matching index from today back over the retention period; the
+   * cursor remembers the day and DynamoDB's last key. Index items carry keys only, so a page ends with one
+   * BatchGet of the full items.
+   */
+  async list(query: EventListQuery): Promise<EventPage> {
+    const { indexName, partitionAttribute, partitionValue } = indexFor(query);
+    const now = this.options.now?.() ?? new Date();
+    const oldestDay = dayOf(new Date(now.getTime() - (this.options.retentionDays + 1) * DAY_MS));
+    let cursor: ListCursor = query.cursor ? decodeCursor(query.cursor) : { day: dayOf(now) };
+    const ids: string[] = [];
+
+    while (ids.length < query.limit && cursor.day >= oldestDay) {
+      const filterByStatus = query.source !== undefined && query.status !== undefined;
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexName,
+          KeyConditionExpression: '#partition = :partition',
+          ExpressionAttributeNames: { '#partition': partitionAttribute, ...(filterByStatus ? { '#status': 'status' } : {}) },
+          ExpressionAttributeValues: {
+            ':partition': partitionValue(cursor.day),
+            ...(filterByStatus ? { ':status': query.status } : {}),
+          },
+          ...(filterByStatus ? { FilterExpression: '#status = :status' } : {}),
+          ScanIndexForward: false,
+          Limit: query.limit - ids.length,
+          ExclusiveStartKey: cursor.key,
+        }),
+      );
+      for (const item of page.Items ?? []) ids.push(String(item.id));
+      cursor = page.LastEvaluatedKey
+        ? { day: cursor.day, key: page.LastEvaluatedKey as Record<string, string> }
+        : { day: previousDay(cursor.day) };
+    }
+
+    const events = await this.getMany(ids);
+    const more = cursor.day >= oldestDay;
+    return { events, cursor: more && ids.length >= query.limit ? encodeCursor(cursor) : undefined };
+  }
+
+  private async getMany(ids: string[]): Promise<StoredEvent[]> {
+    if (ids.length === 0) return [];
+    const found = new Map<string, StoredEvent>();
+    let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ id }));
+    // BatchGet may return some keys as unprocessed under load; ask again for just those.
+    for (let round = 0; keys && keys.length > 0 && round < 5; round++) {
+      const result: BatchGetCommandOutput = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+      for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item.id), fromItem(item));
+      keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
+    }
+    // Keep index order; an id whose item expired between the query and the read is skipped.
+    return ids.flatMap((id) => found.get(id) ?? []);
+  }
+
+  private async setStatus(event: EventKey, status: EventStatus, set: string, remove: string, values: Record<string, unknown>) {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id: event.id },
+        UpdateExpression: `${set}, #status = :status, statusDay = :statusDay ${remove}`,
+        ConditionExpression: 'attribute_exists(id)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ...values, ':status': status, ':statusDay': `${status}#${dayOf(new Date(event.receivedAt))}` },
+      }),
+    );
+  }
+}
+
+function indexFor(query: EventListQuery) {
+  const [byDay, bySourceDay, byStatusDay] = EVENTS_TABLE.indexes;
+  if (query.source !== undefined) {
+    return { indexName: bySourceDay.indexName, partitionAttribute: 'sourceDay', partitionValue: (day: string) => `${query.source}#${day}` };
+  }
+  if (query.status !== undefined) {
+    return { indexName: byStatusDay.indexName, partitionAttribute: 'statusDay', partitionValue: (day: string) => `${query.status}#${day}` };
+  }
+  return { indexName: byDay.indexName, partitionAttribute: 'day', partitionValue: (day: string) => day };
+}
+
+export function dayOf(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function previousDay(day: string): string {
+  return dayOf(new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS));
+}
+
+function toItem(event: StoredEvent): Record<string, unknown> {
+  const day = dayOf(new Date(event.receivedAt));
+  return {
+    ...event,
+    day,
+    sourceDay: `${event.source}#${day}`,
+    statusDay: `${event.status}#${day}`,
+    receivedAtId: `${event.receivedAt}#${event.id}`,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): StoredEvent {
+  const event = { ...item } as Record<string, unknown>;
+  for (const key of INDEX_KEYS) delete event[key];
+  return event as unknown as StoredEvent;
+}
+
+function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+}
+
+function decodeCursor(encoded: string): ListCursor {
+  try {
+    const cursor = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as ListCursor;
+    const keyIsValid =
+      cursor.key === undefined ||
+      (typeof cursor.key === 'object' && cursor.key !== null && Object.values(cursor.key).every((v) => typeof v === 'string'));
+    if (typeof cursor.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(cursor.day) || !keyIsValid) throw new Error('shape');
+    return cursor;
+  } catch {
+    throw new BadRequestError('cursor is not valid; pass the cursor of a previous page unchanged');
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The DynamoDB tables as plain data: the single source of truth read by the CDK storage construct (to declare them
+ * on AWS), the local runtime (to create them in dynalite) and the adapters (for key and index names).
+ * See docs/decisions.md for why the keys and indexes look like this.
+ */
+export type AttributeType = 'S' | 'N';
+
+export interface KeyAttribute {
+  name: string;
+  type: AttributeType;
+}
+
+export interface IndexDefinition {
+  indexName: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  /** KEYS_ONLY keeps index writes small; INCLUDE adds the attributes a filter needs. */
+  projection: { type: 'KEYS_ONLY' } | { type: 'INCLUDE'; attributes: string[] };
+}
+
+export interface TableDefinition {
+  /** Construct id on AWS, table name prefix locally. */
+  logicalName: string;
+  partitionKey: KeyAttribute;
+  sortKey?: KeyAttribute;
+  timeToLiveAttribute: string;
+  indexes: IndexDefinition[];
+}
+
+/**
+ * Events: one item per event, keyed by hookhub's deterministic event id (so a conditional put deduplicates).
+ * Listing walks day buckets newest first: `day`, `sourceDay`, `statusDay` partition keys spread writes over
+ * days instead of one hot partition per status or source.
+ */
+export const EVENTS_TABLE = {
+  logicalName: 'Events',
+  partitionKey: { name: 'id', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [
+    {
+      indexName: 'byDay',
+      partitionKey: { name: 'day', type: 'S' },
+      sortKey: { name: 'receivedAtId', type: 'S' },
+      projection: { type: 'KEYS_ONLY' },
+    },
+    {
+      indexName: 'bySourceDay',
+      partitionKey: { name: 'sourceDay', type: 'S' },
+      sortKey: { name: 'receivedAtId', type: 'S' },
+      projection: { type: 'INCLUDE', attributes: ['status'] },
+    },
+    {
+      indexName: 'byStatusDay',
+      partitionKey: { name: 'statusDay', type: 'S' },
+      sortKey: { name: 'receivedAtId', type: 'S' },
+      projection: { type: 'KEYS_ONLY' },
+    },
+  ],
+} as const satisfies TableDefinition;
+
+/**
+ * Connections: per connection one `connection` item plus one `channel#<pattern>` item per subscription. The sparse
+ * `byChannel` index answers "who listens to any of these patterns" with one Query per pattern.
+ */
+export const CONNECTIONS_TABLE = {
+  logicalName: 'Connections',
+  partitionKey: { name: 'connectionId', type: 'S' },
+  sortKey: { name: 'entry', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [
+    {
+      indexName: 'byChannel',
+      partitionKey: { name: 'channel', type: 'S' },
+      sortKey: { name: 'connectionId', type: 'S' },
+      projection: { type: 'KEYS_ONLY' },
+    },
+  ],
+} as const satisfies TableDefinition;
+
+export const TABLE_DEFINITIONS: readonly TableDefinition[] = [EVENTS_TABLE, CONNECTIONS_TABLE];

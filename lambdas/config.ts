@@ -1,0 +1,96 @@
+/**
+ * Reads the environment once per cold start. Each handler asks only for what it uses, and a missing or invalid
+ * variable fails the cold start with the variable's name instead of a confusing error on the first request.
+ */
+import { ConfigurationError } from './core/errors';
+import { parseHookhubConfig, type HookhubConfig } from './core/sources/source-definition';
+import { DEFAULT_MAX_BODY_BYTES, MAX_QUEUE_MESSAGE_BYTES } from './core/events/accept-inbound';
+
+type Environment = NodeJS.ProcessEnv;
+
+export function requireEnv(name: string, environment: Environment = process.env): string {
+  const value = environment[name];
+  if (!value) throw new ConfigurationError(`environment variable ${name} is required`);
+  return value;
+}
+
+function integerEnv(name: string, fallback: number, min: number, max: number, environment: Environment): number {
+  const raw = environment[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(`environment variable ${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function loadSources(environment: Environment = process.env): HookhubConfig {
+  const raw = requireEnv('HOOKHUB_SOURCES', environment);
+  let document: unknown;
+  try {
+    document = JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigurationError('environment variable HOOKHUB_SOURCES is not valid JSON', { cause: error });
+  }
+  return parseHookhubConfig(document);
+}
+
+export type SecretsBackend = 'env' | 'secrets-manager';
+
+export function loadSecretsBackend(environment: Environment = process.env): SecretsBackend {
+  const backend = environment.HOOKHUB_SECRETS_BACKEND ?? 'env';
+  if (backend !== 'env' && backend !== 'secrets-manager') {
+    throw new ConfigurationError('environment variable HOOKHUB_SECRETS_BACKEND must be env or secrets-manager');
+  }
+  return backend;
+}
+
+export function loadIngestConfig(environment: Environment = process.env) {
+  return {
+    sources: loadSources(environment),
+    inboundQueueUrl: requireEnv('HOOKHUB_INBOUND_QUEUE_URL', environment),
+    secretsBackend: loadSecretsBackend(environment),
+    maxBodyBytes: integerEnv('HOOKHUB_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1, MAX_QUEUE_MESSAGE_BYTES, environment),
+  };
+}
+
+export function loadRetentionDays(environment: Environment = process.env): number {
+  return integerEnv('HOOKHUB_RETENTION_DAYS', 30, 1, 3650, environment);
+}
+
+export function loadWorkerConfig(environment: Environment = process.env) {
+  return {
+    sources: loadSources(environment),
+    eventsTable: requireEnv('HOOKHUB_EVENTS_TABLE', environment),
+    connectionsTable: requireEnv('HOOKHUB_CONNECTIONS_TABLE', environment),
+    websocketCallbackUrl: requireEnv('HOOKHUB_WS_CALLBACK_URL', environment),
+    retentionDays: loadRetentionDays(environment),
+  };
+}
+
+export function loadRealtimeConfig(environment: Environment = process.env) {
+  return {
+    connectionsTable: requireEnv('HOOKHUB_CONNECTIONS_TABLE', environment),
+    websocketCallbackUrl: requireEnv('HOOKHUB_WS_CALLBACK_URL', environment),
+    adminKey: loadAdminKeyLocation(environment),
+  };
+}
+
+export function loadReadApiConfig(environment: Environment = process.env) {
+  return {
+    eventsTable: requireEnv('HOOKHUB_EVENTS_TABLE', environment),
+    inboundQueueUrl: requireEnv('HOOKHUB_INBOUND_QUEUE_URL', environment),
+    deadLetterQueueUrl: requireEnv('HOOKHUB_DEAD_LETTER_QUEUE_URL', environment),
+    retentionDays: loadRetentionDays(environment),
+    adminKey: loadAdminKeyLocation(environment),
+  };
+}
+
+/** Where the admin key lives: the value itself (local runtime) or a Secrets Manager secret (AWS). */
+export type AdminKeyLocation = { value: string } | { secretId: string };
+
+export function loadAdminKeyLocation(environment: Environment = process.env): AdminKeyLocation {
+  if (environment.HOOKHUB_ADMIN_KEY) return { value: environment.HOOKHUB_ADMIN_KEY };
+  if (environment.HOOKHUB_ADMIN_KEY_SECRET) return { secretId: environment.HOOKHUB_ADMIN_KEY_SECRET };
+  throw new ConfigurationError('set HOOKHUB_ADMIN_KEY (local) or HOOKHUB_ADMIN_KEY_SECRET (a Secrets Manager secret id)');
+}

@@ -1,0 +1,128 @@
+/**
+ * Ingest use case: decide whether a webhook request is accepted and turn it into the message(s) to queue.
+ * Checks run cheapest first so a flood of oversized or unsigned requests costs little: method, size, signature,
+ * then body parsing. Nothing here performs I/O; the handler queues what this returns.
+ */
+import type { SourceDefinition } from '../sources/source-definition';
+import { MalformedPayloadError, MethodNotAllowedError, PayloadTooLargeError } from '../errors';
+import { verifyRequest } from '../verification/verify-request';
+import type { HeaderMap } from '../verification/header-map';
+import { contentHashId, eventIdFor } from './event-id';
+import type { PayloadFormat, QueuedEvent } from './inbound-event';
+import { readField } from './payload-fields';
+import { isValidChannelName } from '../realtime/channels';
+
+/** SQS refuses messages over 256 KiB; a queued event must fit with its envelope. */
+export const MAX_QUEUE_MESSAGE_BYTES = 256 * 1024;
+/** Default raw-body limit: the SQS limit minus room for the envelope (ids, headers). */
+export const DEFAULT_MAX_BODY_BYTES = 240 * 1024;
+
+const DROPPED_HEADERS = new Set([
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'host',
+  'content-length',
+  'connection',
+  'webhook-signature',
+]);
+
+export interface InboundRequest {
+  method: string;
+  headers: HeaderMap;
+  rawBody: Buffer;
+  receivedAt: Date;
+  requestId: string;
+}
+
+export function acceptInbound(input: {
+  source: SourceDefinition;
+  request: InboundRequest;
+  secrets: readonly string[];
+  maxBodyBytes: number;
+}): QueuedEvent[] {
+  const { source, request } = input;
+  if (request.method.toUpperCase() !== 'POST') throw new MethodNotAllowedError(request.method, ['POST']);
+  if (request.rawBody.length > input.maxBodyBytes) {
+    throw new PayloadTooLargeError(request.rawBody.length, input.maxBodyBytes);
+  }
+  verifyRequest({
+    verification: source.verification,
+    headers: request.headers,
+    rawBody: request.rawBody,
+    secrets: input.secrets,
+    nowSeconds: Math.floor(request.receivedAt.getTime() / 1000),
+  });
+
+  const { body, payloadFormat, payload } = decodeBody(source, request.rawBody);
+  const providerEventId = pick(source.eventId, request.headers, payload) ?? defaultProviderId(source, request);
+  const queued: QueuedEvent = {
+    version: 1,
+    id: eventIdFor(source.id, providerEventId),
+    source: source.id,
+    providerEventId,
+    type: pick(source.eventType, request.headers, payload) ?? readField(payload, 'type') ?? 'webhook',
+    channel: channelOf(source, payload),
+    receivedAt: request.receivedAt.toISOString(),
+    requestId: request.requestId,
+    headers: keptHeaders(source, request.headers),
+    body,
+    payloadFormat,
+  };
+  const messageBytes = Buffer.byteLength(JSON.stringify(queued));
+  if (messageBytes > MAX_QUEUE_MESSAGE_BYTES) throw new PayloadTooLargeError(messageBytes, MAX_QUEUE_MESSAGE_BYTES);
+  return [queued];
+}
+
+function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; payloadFormat: PayloadFormat; payload: unknown } {
+  const text = decodeUtf8(rawBody);
+  if (source.contentType === 'json') {
+    if (text === undefined) throw new MalformedPayloadError('body is not valid UTF-8 JSON');
+    try {
+      return { body: text, payloadFormat: 'json', payload: JSON.parse(text) as unknown };
+    } catch (error) {
+      throw new MalformedPayloadError(`body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  if (text === undefined) return { body: rawBody.toString('base64'), payloadFormat: 'base64', payload: undefined };
+  return { body: text, payloadFormat: 'text', payload: undefined };
+}
+
+function decodeUtf8(bytes: Buffer): string | undefined {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+function pick(from: { header?: string; field?: string } | undefined, headers: HeaderMap, payload: unknown): string | undefined {
+  if (from?.header) return headers[from.header] || undefined;
+  if (from?.field) return readField(payload, from.field);
+  return undefined;
+}
+
+function defaultProviderId(source: SourceDefinition, request: InboundRequest): string {
+  if (source.verification.scheme === 'standard-webhooks' && request.headers['webhook-id']) {
+    return request.headers['webhook-id'];
+  }
+  return contentHashId(request.rawBody);
+}
+
+function channelOf(source: SourceDefinition, payload: unknown): string {
+  const fromPayload = source.channel?.field ? readField(payload, source.channel.field) : undefined;
+  if (fromPayload && isValidChannelName(fromPayload)) return fromPayload;
+  return source.channel?.name ?? source.id;
+}
+
+function keptHeaders(source: SourceDefinition, headers: HeaderMap): Record<string, string> {
+  const secretHeaders = new Set<string>(DROPPED_HEADERS);
+  if (source.verification.scheme === 'hmac' || source.verification.scheme === 'token') {
+    secretHeaders.add(source.verification.header);
+  }
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !secretHeaders.has(name) && !name.startsWith('x-amzn-')) kept[name] = value;
+  }
+  return kept;
+}

@@ -1,0 +1,133 @@
+/**
+ * A source is one inbound webhook URL (`POST /hooks/{id}`) with its verification scheme and the rules that turn a
+ * request into an event. Sources are declared in hookhub.config.json; this schema is the single validator used by
+ * the CDK app (at synth), the local runtime (at start) and the Lambdas (at cold start).
+ *
+ * Provider presets (Ably, GitHub, Stripe, ...) will be small functions that return one of these definitions.
+ */
+import { z } from 'zod';
+import { ConfigurationError } from '../errors';
+
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+  .transform((name) => name.toLowerCase());
+
+/** A dotted path into the JSON payload, e.g. `data.object.id`. */
+const fieldPath = z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a dotted field path');
+
+const standardWebhooksVerification = z.object({
+  scheme: z.literal('standard-webhooks'),
+  toleranceSeconds: z.number().int().positive().max(3600).default(300),
+});
+
+const hmacVerification = z.object({
+  scheme: z.literal('hmac'),
+  /** Header that carries the signature, e.g. `X-Hub-Signature-256`. */
+  header: headerName,
+  algorithm: z.enum(['sha256', 'sha1', 'sha512']).default('sha256'),
+  encoding: z.enum(['hex', 'base64']).default('hex'),
+  /** Text before the digest in the header, e.g. `sha256=`. */
+  prefix: z.string().default(''),
+  /** With a timestamp header the signed content is `${timestamp}.${body}` and the replay window applies. */
+  timestampHeader: headerName.optional(),
+  toleranceSeconds: z.number().int().positive().max(3600).default(300),
+});
+
+const tokenVerification = z.object({
+  scheme: z.literal('token'),
+  /** Header whose whole value must equal one of the source's secrets. */
+  header: headerName,
+});
+
+const noVerification = z.object({ scheme: z.literal('none') });
+
+export const verificationSchema = z.discriminatedUnion('scheme', [
+  standardWebhooksVerification,
+  hmacVerification,
+  tokenVerification,
+  noVerification,
+]);
+
+/**
+ * Where a source's secrets live. Locally: an environment variable (several secrets separated by spaces or commas,
+ * for rotation). On AWS: a Secrets Manager secret (a plain string, a JSON array of strings, or `{"secrets": [...]}`).
+ */
+const secretReference = z
+  .object({
+    env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional(),
+    secretName: z.string().min(1).optional(),
+  })
+  .refine((reference) => reference.env !== undefined || reference.secretName !== undefined, {
+    message: 'name an env variable and/or a secretName',
+  });
+
+const valueFrom = z
+  .object({ header: headerName.optional(), field: fieldPath.optional() })
+  .refine((from) => !(from.header && from.field), { message: 'use header or field, not both' });
+
+export const sourceSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, - or _ (at most 63)'),
+    description: z.string().optional(),
+    verification: verificationSchema,
+    secret: secretReference.optional(),
+    /** Required (true) to accept a source with scheme `none`: unsigned webhooks are a deliberate choice. */
+    insecure: z.boolean().default(false),
+    /** `json`: the body must parse as JSON (400 otherwise). `any`: stored as received. */
+    contentType: z.enum(['json', 'any']).default('json'),
+    /** Where the provider's event id comes from; without one, the id is a hash of the body. */
+    eventId: valueFrom.optional(),
+    /** Where the event type comes from; default: the payload's top-level `type` when it is a string. */
+    eventType: valueFrom.optional(),
+    /** Realtime channel of the events: a fixed name, or a payload field; default: the source id. */
+    channel: z
+      .object({ name: z.string().regex(/^[A-Za-z0-9_.:-]+$/).optional(), field: fieldPath.optional() })
+      .optional(),
+    /** Name of a provider-specific processing step run by the worker (registered in code). */
+    processor: z.string().optional(),
+  })
+  .superRefine((source, context) => {
+    if (source.verification.scheme === 'none') {
+      if (!source.insecure) {
+        context.addIssue({
+          code: 'custom',
+          message: `source '${source.id}' has no verification; set "insecure": true to accept unsigned webhooks`,
+        });
+      }
+    } else if (!source.secret) {
+      context.addIssue({ code: 'custom', message: `source '${source.id}' needs a "secret" reference` });
+    }
+  });
+
+export const hookhubConfigSchema = z
+  .object({
+    sources: z.array(sourceSchema).min(1, 'declare at least one source'),
+  })
+  .superRefine((config, context) => {
+    const seen = new Set<string>();
+    for (const source of config.sources) {
+      if (seen.has(source.id)) context.addIssue({ code: 'custom', message: `duplicate source id '${source.id}'` });
+      seen.add(source.id);
+    }
+  });
+
+export type SourceDefinition = z.infer<typeof sourceSchema>;
+export type Verification = z.infer<typeof verificationSchema>;
+export type HookhubConfig = z.infer<typeof hookhubConfigSchema>;
+/** What the config file may omit (defaults filled in by parsing). */
+export type HookhubConfigInput = z.input<typeof hookhubConfigSchema>;
+
+/** Validates a parsed config document; the error lists every problem with its path. */
+export function parseHookhubConfig(document: unknown): HookhubConfig {
+  const result = hookhubConfigSchema.safeParse(document);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigurationError(`invalid hookhub config:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export function findSource(config: HookhubConfig, sourceId: string): SourceDefinition | undefined {
+  return config.sources.find((source) => source.id === sourceId);
+}

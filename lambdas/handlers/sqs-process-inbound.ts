@@ -1,0 +1,53 @@
+/**
+ * Inbound queue consumer: stores each event once, runs its processing step, fans it out over WebSocket.
+ * Returns batchItemFailures for exactly the records that failed; SQS redelivers those and, after
+ * maxReceiveCount, moves them to the DLQ, while the rest of the batch is deleted.
+ */
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { loadWorkerConfig } from '../config';
+import { processInboundEvent, type ProcessInboundDeps } from '../core/events/process-inbound';
+import { parseQueuedEvent } from '../core/events/queued-event-schema';
+import { fanOutEvent } from '../core/realtime/fan-out';
+import { findSource } from '../core/sources/source-definition';
+import { createDocumentClient } from '../adapters/dynamodb/document-client';
+import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
+import { DynamoDbConnectionStore } from '../adapters/dynamodb/connection-store';
+import { ApiGatewayConnectionMessenger } from '../adapters/apigw-management/apigw-connection-messenger';
+import { eventProcessors } from '../processors/registry';
+
+export function buildHandler(deps: ProcessInboundDeps & { logger: Logger }) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const processRecord = async (record: SQSRecord) => {
+    const result = await processInboundEvent(parseQueuedEvent(record.body), { messageId: record.messageId }, deps);
+    deps.logger.info(result.outcome, { ...result, receiveCount: record.attributes.ApproximateReceiveCount });
+  };
+  return middy(async (event: SQSEvent, context: Context) =>
+    processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false }),
+  ).use(injectLambdaContext(deps.logger));
+}
+
+const config = loadWorkerConfig();
+const documentClient = createDocumentClient();
+const connections = new DynamoDbConnectionStore(documentClient, config.connectionsTable);
+const messenger = new ApiGatewayConnectionMessenger(new ApiGatewayManagementApiClient({ endpoint: config.websocketCallbackUrl }));
+const logger = new Logger({ serviceName: 'hookhub-worker' });
+
+export const handler = buildHandler({
+  store: new DynamoDbEventStore(documentClient, config.eventsTable, { retentionDays: config.retentionDays }),
+  fanOut: (event) =>
+    fanOutEvent(event, {
+      connections,
+      messenger,
+      onPushError: (connectionId, error) => logger.warn('push failed', { connectionId, error: error as Error }),
+    }),
+  processors: eventProcessors,
+  processorFor: (sourceId) => findSource(config.sources, sourceId)?.processor,
+  now: () => new Date(),
+  retentionDays: config.retentionDays,
+  logger,
+});
