@@ -1,6 +1,5 @@
 /** WebSocket $connect: admit a client holding the admin key (`?token=`) and store its channel filter (`?channels=`). */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { loadRealtimeConfig } from '../config';
 import { isAdminKey, type AdminKeyDigest } from '../core/auth/admin-key';
 import { HookhubError } from '../core/errors';
@@ -12,7 +11,7 @@ import { adminKeyDigestLoader } from '../adapters/secrets/admin-key-source';
 import type { WebSocketRouteEvent } from './websocket/websocket-event';
 
 export function buildHandler(deps: { connections: ConnectionStore; adminKey: () => Promise<AdminKeyDigest>; logger: Logger }) {
-  return async (event: WebSocketRouteEvent): Promise<APIGatewayProxyResultV2> => {
+  return async (event: WebSocketRouteEvent): Promise<{ statusCode: number; body?: string }> => {
     const query = event.queryStringParameters ?? {};
     if (!isAdminKey(query.token, await deps.adminKey())) {
       deps.logger.info('connection refused: bad token');

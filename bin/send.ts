@@ -1,0 +1,44 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `npm run send -- <source> '<json>'`: signs a payload the way the source expects and POSTs it to the local runtime.
+ * HOOKHUB_URL overrides the target (default http://127.0.0.1:$PORT).
+ */
+import { randomUUID } from 'node:crypto';
+import { applyDevelopmentDefaults, loadConfigFile, portFromEnv } from '../lib/local/local-settings';
+import { findSource } from '../lambdas/core/sources/source-definition';
+import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
+import { computeHmac } from '../lambdas/core/verification/hmac-signature';
+import { EnvSecretProvider } from '../lambdas/adapters/secrets/env-secret-provider';
+
+async function main(): Promise<void> {
+  const [sourceId = 'demo', body = JSON.stringify({ type: 'demo.hello', hello: 'world', sentAt: new Date().toISOString() })] = process.argv.slice(2);
+  applyDevelopmentDefaults();
+  const source = findSource(loadConfigFile(), sourceId);
+  if (!source) throw new Error(`no source '${sourceId}' in the config`);
+  const [secret] = source.secret ? await new EnvSecretProvider().secretsFor(source.secret) : [];
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const rawBody = Buffer.from(body);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const verification = source.verification;
+  if (verification.scheme !== 'none' && !secret) throw new Error(`source '${sourceId}' has no secret in its env variable ${source.secret?.env ?? ''}`);
+  if (verification.scheme === 'standard-webhooks') {
+    const id = `msg_${randomUUID().replaceAll('-', '')}`;
+    Object.assign(headers, { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signStandardWebhook(secret!, id, timestamp, rawBody) });
+  } else if (verification.scheme === 'hmac') {
+    const signedTimestamp = verification.timestampHeader ? String(timestamp) : undefined;
+    if (verification.timestampHeader) headers[verification.timestampHeader] = String(timestamp);
+    headers[verification.header] = verification.prefix + computeHmac(verification, secret!, rawBody, signedTimestamp).toString(verification.encoding);
+  } else if (verification.scheme === 'token') {
+    headers[verification.header] = secret!;
+  }
+
+  const baseUrl = process.env.HOOKHUB_URL ?? `http://127.0.0.1:${portFromEnv('PORT', 3000)}`;
+  const response = await fetch(`${baseUrl}/hooks/${sourceId}`, { method: 'POST', headers, body: rawBody, signal: AbortSignal.timeout(10_000) });
+  console.log(`${response.status} ${await response.text()}`);
+  if (!response.ok) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

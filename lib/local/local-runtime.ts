@@ -1,0 +1,160 @@
+/**
+ * The whole hookhub stack on one machine: the same handler modules the CDK stack deploys, wired the way AWS wires
+ * them, with local stand-ins that speak the AWS wire protocols (dynalite for DynamoDB, a durable SQS endpoint, an
+ * API Gateway HTTP and WebSocket gateway). Handlers find the stand-ins through the SDK's standard
+ * AWS_ENDPOINT_URL_<SERVICE> variables, so they contain no local-only code.
+ *
+ * Handler modules read their configuration at import (as on a Lambda cold start), so one process hosts one runtime.
+ */
+import { join } from 'node:path';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { HookhubConfig } from '../../lambdas/core/sources/source-definition';
+import type { EventProcessor } from '../../lambdas/core/ports';
+import { CONNECTIONS_TABLE, EVENTS_TABLE } from '../../lambdas/adapters/dynamodb/table-definitions';
+import { INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
+import { LocalDynamoDb } from './local-dynamodb';
+import { SqsJsonServer } from './sqs/sqs-json-server';
+import { HttpApiGateway, type HttpLambda } from './http-api-gateway';
+import { WebSocketGateway, type WebSocketRoutes } from './websocket-gateway';
+import { SqsEventSource, type SqsLambda } from './sqs-event-source';
+
+export interface LocalRuntimeOptions {
+  config: HookhubConfig;
+  dataDir: string;
+  /** 0 picks a free port. */
+  port: number;
+  wsPort: number;
+  adminKey: string;
+  /** Shorter than AWS's 180 s so a failing event is retried within seconds locally. */
+  visibilityTimeoutSeconds?: number;
+  workerConcurrency?: number;
+  /** Extra processing steps by name (demos, tests, embedding applications). */
+  processors?: Record<string, EventProcessor>;
+  /** fdatasync the queue journal on every write (survives power loss, not just a crash). */
+  fsync?: boolean;
+  ttlSweepIntervalMs?: number;
+  logLevel?: string;
+  retentionDays?: number;
+}
+
+export interface LocalRuntime {
+  httpUrl: string;
+  wsUrl: string;
+  sqsEndpoint: string;
+  dynamodbEndpoint: string;
+  inboundQueueUrl: string;
+  deadLetterQueueUrl: string;
+  tables: { events: string; connections: string };
+  stop(): Promise<void>;
+}
+
+export const LOCAL_TABLES = { events: 'hookhub-events', connections: 'hookhub-connections' };
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const tables = [
+    { definition: EVENTS_TABLE, tableName: LOCAL_TABLES.events },
+    { definition: CONNECTIONS_TABLE, tableName: LOCAL_TABLES.connections },
+  ];
+  const dynamodb = new LocalDynamoDb(join(options.dataDir, 'dynamodb'));
+  await dynamodb.start();
+  await dynamodb.ensureTables(tables);
+
+  const sqs = new SqsJsonServer({ dataDir: join(options.dataDir, 'sqs'), fsync: options.fsync ?? false });
+  await sqs.listen();
+  const deadLetter = sqs.createQueue({ name: 'hookhub-inbound-dlq', visibilityTimeoutSeconds: 30, delaySeconds: 0 });
+  const inbound = sqs.createQueue({
+    name: 'hookhub-inbound',
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 10,
+    delaySeconds: 0,
+    redrive: { deadLetterQueue: deadLetter.queue, maxReceiveCount: INBOUND_QUEUE.maxReceiveCount },
+  });
+
+  // Bound after the handler modules load: they need the WebSocket callback URL in their environment first.
+  const websocketRoutes: Partial<WebSocketRoutes> = {};
+  const websocket = new WebSocketGateway({
+    connect: (event, context) => websocketRoutes.connect!(event, context),
+    disconnect: (event, context) => websocketRoutes.disconnect!(event, context),
+    default: (event, context) => websocketRoutes.default!(event, context),
+  });
+  await websocket.listen(options.wsPort);
+
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    HOOKHUB_SOURCES: JSON.stringify(options.config),
+    HOOKHUB_SECRETS_BACKEND: 'env',
+    HOOKHUB_EVENTS_TABLE: LOCAL_TABLES.events,
+    HOOKHUB_CONNECTIONS_TABLE: LOCAL_TABLES.connections,
+    HOOKHUB_INBOUND_QUEUE_URL: inbound.url,
+    HOOKHUB_DEAD_LETTER_QUEUE_URL: deadLetter.url,
+    HOOKHUB_WS_CALLBACK_URL: websocket.callbackUrl,
+    HOOKHUB_ADMIN_KEY: options.adminKey,
+    HOOKHUB_RETENTION_DAYS: String(options.retentionDays ?? 30),
+    POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+  });
+
+  const [ingest, worker, readApi, wsConnect, wsDisconnect, wsDefault, processorRegistry] = await Promise.all([
+    import('../../lambdas/handlers/http-ingest'),
+    import('../../lambdas/handlers/sqs-process-inbound'),
+    import('../../lambdas/handlers/http-read-api'),
+    import('../../lambdas/handlers/ws-connect'),
+    import('../../lambdas/handlers/ws-disconnect'),
+    import('../../lambdas/handlers/ws-default'),
+    import('../../lambdas/processors/registry'),
+  ]);
+  Object.assign(processorRegistry.eventProcessors, options.processors ?? {});
+  websocketRoutes.connect = wsConnect.handler;
+  websocketRoutes.disconnect = wsDisconnect.handler;
+  websocketRoutes.default = wsDefault.handler;
+
+  const ingestLambda = ingest.handler as unknown as HttpLambda;
+  const readApiLambda = readApi.handler as unknown as HttpLambda;
+  const http = new HttpApiGateway([
+    { method: 'ANY', path: '/hooks/{source}', functionName: 'http-ingest', handler: ingestLambda },
+    { method: 'GET', path: '/api/events', functionName: 'http-read-api', handler: readApiLambda },
+    { method: 'GET', path: '/api/events/{id}', functionName: 'http-read-api', handler: readApiLambda },
+    { method: 'GET', path: '/health', functionName: 'http-read-api', handler: readApiLambda },
+  ]);
+  await http.listen(options.port);
+
+  const sqsClient = new SQSClient({ endpoint: sqs.endpoint });
+  const eventSource = new SqsEventSource({
+    client: sqsClient,
+    queueUrl: inbound.url,
+    queueArn: 'arn:aws:sqs:local:000000000000:hookhub-inbound',
+    handler: worker.handler as unknown as SqsLambda,
+    functionName: 'sqs-process-inbound',
+    batchSize: INBOUND_QUEUE.batchSize,
+    concurrency: options.workerConcurrency ?? 2,
+    onError: (error) => console.error('[sqs-process-inbound]', error),
+  });
+  eventSource.start();
+
+  const sweep = setInterval(() => {
+    dynamodb.sweepExpired(tables, Math.floor(Date.now() / 1000)).catch((error: unknown) => console.error('[ttl-sweep]', error));
+  }, options.ttlSweepIntervalMs ?? 60_000);
+  sweep.unref();
+
+  return {
+    httpUrl: http.url,
+    wsUrl: websocket.url,
+    sqsEndpoint: sqs.endpoint,
+    dynamodbEndpoint: dynamodb.endpoint,
+    inboundQueueUrl: inbound.url,
+    deadLetterQueueUrl: deadLetter.url,
+    tables: LOCAL_TABLES,
+    async stop() {
+      clearInterval(sweep);
+      await eventSource.stop();
+      sqsClient.destroy();
+      await http.close();
+      await websocket.close();
+      await sqs.close();
+      await dynamodb.stop();
+    },
+  };
+}
+

@@ -1,0 +1,153 @@
+/**
+ * Plays API Gateway's WebSocket API on loopback. Upgrades go through the $connect handler (a non-2xx answer
+ * refuses the handshake), frames go to $default, closes to $disconnect. Plain HTTP requests on the same port are
+ * the `@connections` management API, so the handlers' real ApiGatewayManagementApiClient talks to it unchanged:
+ * POST sends, GET describes, DELETE closes, and an unknown id answers 410 GoneException.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocketRouteEvent } from '../../lambdas/handlers/websocket/websocket-event';
+import { lambdaContext } from './lambda-context';
+
+type RouteHandler = (event: WebSocketRouteEvent, context: ReturnType<typeof lambdaContext>) => Promise<{ statusCode?: number; body?: string } | undefined | void>;
+
+export interface WebSocketRoutes {
+  connect: RouteHandler;
+  disconnect: RouteHandler;
+  default: RouteHandler;
+}
+
+interface LiveConnection {
+  socket: WebSocket;
+  connectedAt: number;
+  lastActiveAt: number;
+  sourceIp: string;
+  userAgent: string;
+}
+
+export class WebSocketGateway {
+  private server?: Server;
+  private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 128 * 1024 });
+  private readonly connections = new Map<string, LiveConnection>();
+  url = '';
+  callbackUrl = '';
+
+  constructor(private readonly routes: WebSocketRoutes) {}
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  async listen(port: number): Promise<void> {
+    this.server = createServer((request, response) => void this.handleManagementApi(request, response));
+    this.server.on('upgrade', (request, socket, head) => void this.handleUpgrade(request, socket, head));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, '127.0.0.1', resolve);
+    });
+    const address = this.server.address() as AddressInfo;
+    this.url = `ws://127.0.0.1:${address.port}`;
+    this.callbackUrl = `http://127.0.0.1:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const connection of this.connections.values()) connection.socket.terminate();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const connectionId = randomBytes(12).toString('base64'); // API Gateway ids are base64 too: '=', '+', '/' included
+    const connectedAt = Date.now();
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    let result: Awaited<ReturnType<RouteHandler>>;
+    try {
+      result = await this.routes.connect(
+        { ...routeEvent('$connect', 'CONNECT', connectionId, connectedAt), queryStringParameters: Object.fromEntries(url.searchParams), headers: flatHeaders(request) },
+        lambdaContext('ws-connect', 29_000),
+      );
+    } catch (error) {
+      console.error('[ws-connect]', error);
+      result = { statusCode: 500 };
+    }
+    const status = result?.statusCode ?? 200;
+    if (status < 200 || status > 299) {
+      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
+      const connection: LiveConnection = {
+        socket: webSocket,
+        connectedAt,
+        lastActiveAt: connectedAt,
+        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: String(request.headers['user-agent'] ?? ''),
+      };
+      this.connections.set(connectionId, connection);
+      webSocket.on('message', (data) => {
+        connection.lastActiveAt = Date.now();
+        void this.routes
+          .default({ ...routeEvent('$default', 'MESSAGE', connectionId, connectedAt), body: data.toString() }, lambdaContext('ws-default', 29_000))
+          .catch((error: unknown) => console.error('[ws-default]', error));
+      });
+      webSocket.on('close', () => {
+        this.connections.delete(connectionId);
+        void this.routes
+          .disconnect(routeEvent('$disconnect', 'DISCONNECT', connectionId, connectedAt), lambdaContext('ws-disconnect', 29_000))
+          .catch((error: unknown) => console.error('[ws-disconnect]', error));
+      });
+    });
+  }
+
+  private async handleManagementApi(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const match = /^\/(?:[^/]+\/)?@connections\/([^/?]+)$/.exec(new URL(request.url ?? '/', 'http://localhost').pathname);
+    if (!match) return void reply(response, 404, { message: 'Not Found' });
+    const connectionId = decodeURIComponent(match[1]!);
+    const connection = this.connections.get(connectionId);
+    if (!connection) return void reply(response, 410, { message: 'Gone' }, { 'x-amzn-errortype': 'GoneException' });
+
+    switch (request.method) {
+      case 'POST': {
+        const chunks: Buffer[] = [];
+        for await (const chunk of request) chunks.push(chunk as Buffer);
+        const data = Buffer.concat(chunks);
+        if (data.length > 128 * 1024) return void reply(response, 413, { message: 'Payload too large' }, { 'x-amzn-errortype': 'PayloadTooLargeException' });
+        await new Promise<void>((resolve) => connection.socket.send(data.toString('utf8'), () => resolve()));
+        return void reply(response, 200, undefined);
+      }
+      case 'GET':
+        return void reply(response, 200, {
+          ConnectedAt: new Date(connection.connectedAt).toISOString(),
+          LastActiveAt: new Date(connection.lastActiveAt).toISOString(),
+          Identity: { SourceIp: connection.sourceIp, UserAgent: connection.userAgent },
+        });
+      case 'DELETE':
+        connection.socket.close(1000);
+        return void reply(response, 204, undefined);
+      default:
+        return void reply(response, 405, { message: 'Method Not Allowed' });
+    }
+  }
+}
+
+function routeEvent(routeKey: string, eventType: WebSocketRouteEvent['requestContext']['eventType'], connectionId: string, connectedAt: number): WebSocketRouteEvent {
+  return {
+    requestContext: { routeKey, eventType, connectionId, connectedAt, requestId: randomUUID(), domainName: '127.0.0.1', stage: 'local' },
+    isBase64Encoded: false,
+  };
+}
+
+function flatHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  return headers;
+}
+
+function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID(), ...headers });
+  response.end(text);
+}
