@@ -5,22 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseHookhubConfig, type HookhubConfig } from '../../lambdas/core/sources/source-definition';
+export { loadConfigFile } from '../config-file';
 import { ConfigurationError } from '../../lambdas/core/errors';
 
 /** Development-only Standard Webhooks secret of the demo source (base64 of "hookhub-local-development-only"). */
 export const DEV_DEMO_SECRET = 'whsec_aG9va2h1Yi1sb2NhbC1kZXZlbG9wbWVudC1vbmx5';
-
-export function loadConfigFile(path = process.env.HOOKHUB_CONFIG ?? 'hookhub.config.json'): HookhubConfig {
-  const absolute = resolve(path);
-  let document: unknown;
-  try {
-    document = JSON.parse(readFileSync(absolute, 'utf8'));
-  } catch (error) {
-    throw new ConfigurationError(`cannot read config ${absolute}: ${(error as Error).message}`, { cause: error });
-  }
-  return parseHookhubConfig(document);
-}
 
 export function dataDirectory(): string {
   return resolve(process.env.HOOKHUB_DATA_DIR ?? '.hookhub');

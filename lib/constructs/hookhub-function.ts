@@ -1,0 +1,55 @@
+/**
+ * The shared Lambda defaults: Node 22 on arm64 (cheaper per GB-second), an esbuild bundle of one handler entry,
+ * source maps on, a log group with explicit retention and removal policy, and Powertools settings.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { join } from 'node:path';
+import { BUNDLE_SETTINGS, HANDLER_ENTRIES, PROJECT_ROOT, type HandlerName } from '../bundling';
+
+export interface HookhubFunctionProps {
+  handler: HandlerName;
+  /** @default Duration.seconds(10) */
+  timeout?: Duration;
+  /** @default 512 */
+  memorySize?: number;
+  environment?: Record<string, string>;
+  /** @default RetentionDays.ONE_MONTH */
+  logRetention?: RetentionDays;
+  /** @default RemovalPolicy.DESTROY (logs are not the system of record) */
+  logRemovalPolicy?: RemovalPolicy;
+}
+
+export class HookhubFunction extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: HookhubFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, HANDLER_ENTRIES[props.handler]),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      timeout: props.timeout ?? Duration.seconds(10),
+      memorySize: props.memorySize ?? 512,
+      tracing: Tracing.ACTIVE,
+      logGroup: this.logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...props.environment,
+      },
+      bundling: { ...BUNDLE_SETTINGS, format: OutputFormat.CJS },
+    });
+  }
+}

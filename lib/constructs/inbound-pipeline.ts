@@ -1,0 +1,78 @@
+/**
+ * Inbound queue → worker Lambda, with a dead-letter queue (redrive after maxReceiveCount, redrive-allow limited to
+ * this queue) and an alarm as soon as anything lands in the DLQ.
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { INBOUND_QUEUE, WORKER_TIMEOUT_SECONDS } from '../../lambdas/adapters/sqs/queue-definitions';
+import { HookhubFunction } from './hookhub-function';
+
+export interface InboundPipelineProps {
+  eventsTable: ITable;
+  connectionsTable: ITable;
+  /** JSON of the validated sources config (processors are looked up per source). */
+  sourcesJson: string;
+  retentionDays: number;
+}
+
+export class InboundPipeline extends Construct {
+  public readonly queue: Queue;
+  public readonly deadLetterQueue: Queue;
+  public readonly worker: HookhubFunction;
+  public readonly deadLetterAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: InboundPipelineProps) {
+    super(scope, id);
+    // The DLQ's redrive-allow policy names the inbound queue while the inbound queue's redrive policy names the
+    // DLQ; referencing both by attribute would be a cycle CloudFormation cannot order, so the inbound queue gets
+    // a physical name and the DLQ refers to its ARN by that name.
+    const stack = Stack.of(this);
+    const queueName = `${stack.stackName}-inbound`;
+    const queueArn = stack.formatArn({ service: 'sqs', resource: queueName });
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(INBOUND_QUEUE.deadLetterRetentionDays),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      redriveAllowPolicy: {
+        redrivePermission: RedrivePermission.BY_QUEUE,
+        sourceQueues: [Queue.fromQueueArn(this, 'InboundQueueByName', queueArn)],
+      },
+    });
+    this.queue = new Queue(this, 'Queue', {
+      queueName,
+      visibilityTimeout: Duration.seconds(INBOUND_QUEUE.visibilityTimeoutSeconds),
+      retentionPeriod: Duration.days(INBOUND_QUEUE.retentionDays),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: INBOUND_QUEUE.maxReceiveCount },
+    });
+    this.worker = new HookhubFunction(this, 'Worker', {
+      handler: 'sqsProcessInbound',
+      timeout: Duration.seconds(WORKER_TIMEOUT_SECONDS),
+      environment: {
+        HOOKHUB_SOURCES: props.sourcesJson,
+        HOOKHUB_EVENTS_TABLE: props.eventsTable.tableName,
+        HOOKHUB_CONNECTIONS_TABLE: props.connectionsTable.tableName,
+        HOOKHUB_RETENTION_DAYS: String(props.retentionDays),
+      },
+    });
+    this.worker.function.addEventSource(
+      new SqsEventSource(this.queue, { batchSize: INBOUND_QUEUE.batchSize, reportBatchItemFailures: true }),
+    );
+    props.eventsTable.grantReadWriteData(this.worker.function);
+    props.connectionsTable.grantReadWriteData(this.worker.function);
+
+    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'Inbound events failed processing 5 times and wait in the dead-letter queue',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * WebSocket API: $connect (admin key + channel filter), $disconnect, $default (subscribe/unsubscribe). Exposes the
+ * stage's callback URL and a grant helper for whoever pushes to connections (the worker).
+ */
+import { Duration } from 'aws-cdk-lib';
+import { WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { HookhubFunction } from './hookhub-function';
+
+export interface RealtimeApiProps {
+  connectionsTable: ITable;
+  adminKey: ISecret;
+}
+
+export class RealtimeApi extends Construct {
+  public readonly webSocketApi: WebSocketApi;
+  public readonly stage: WebSocketStage;
+
+  constructor(scope: Construct, id: string, props: RealtimeApiProps) {
+    super(scope, id);
+    this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', { description: 'hookhub realtime events' });
+    this.stage = new WebSocketStage(this, 'Stage', {
+      webSocketApi: this.webSocketApi,
+      stageName: 'live',
+      autoDeploy: true,
+      throttle: { rateLimit: 100, burstLimit: 200 },
+    });
+
+    const environment = {
+      HOOKHUB_CONNECTIONS_TABLE: props.connectionsTable.tableName,
+      HOOKHUB_WS_CALLBACK_URL: this.stage.callbackUrl,
+      HOOKHUB_ADMIN_KEY_SECRET: props.adminKey.secretArn,
+    };
+    const connect = new HookhubFunction(this, 'Connect', { handler: 'wsConnect', timeout: Duration.seconds(10), environment });
+    const disconnect = new HookhubFunction(this, 'Disconnect', { handler: 'wsDisconnect', timeout: Duration.seconds(10), environment });
+    const messages = new HookhubFunction(this, 'Default', { handler: 'wsDefault', timeout: Duration.seconds(10), environment });
+
+    props.adminKey.grantRead(connect.function);
+    props.connectionsTable.grantWriteData(connect.function);
+    props.connectionsTable.grantReadWriteData(disconnect.function);
+    props.connectionsTable.grantWriteData(messages.function);
+    this.grantPush(messages.function);
+
+    this.webSocketApi.addRoute('$connect', { integration: new WebSocketLambdaIntegration('ConnectIntegration', connect.function) });
+    this.webSocketApi.addRoute('$disconnect', { integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnect.function) });
+    this.webSocketApi.addRoute('$default', { integration: new WebSocketLambdaIntegration('DefaultIntegration', messages.function) });
+  }
+
+  get callbackUrl(): string {
+    return this.stage.callbackUrl;
+  }
+
+  get url(): string {
+    return this.stage.url;
+  }
+
+  /** PostToConnection/DeleteConnection on this stage's connections only. */
+  grantPush(grantee: IGrantable) {
+    return this.stage.grantManagementApiAccess(grantee);
+  }
+}
