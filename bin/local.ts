@@ -4,6 +4,8 @@ import { startLocalRuntime } from '../lib/local/local-runtime';
 import { applyDevelopmentDefaults, dataDirectory, loadConfigFile, localAdminKey, portFromEnv } from '../lib/local/local-settings';
 
 async function main(): Promise<void> {
+  // Lambda runs Node 22; on a Node 20 workstation the SDK's upgrade notice is noise (see docs/decisions.md).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   applyDevelopmentDefaults();
   const dataDir = dataDirectory();
   const adminKey = localAdminKey(dataDir);
