@@ -1,5 +1,6 @@
 import '../../fixtures/handler-environment';
 import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '../../../lambdas/handlers/http-ingest';
 import { eventIdFor } from '../../../lambdas/core/events/event-id';
