@@ -32,6 +32,8 @@ export class WebSocketGateway {
   private server?: Server;
   private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 128 * 1024 });
   private readonly connections = new Map<string, LiveConnection>();
+  /** Route invocations still running; close() waits for them so none outlives the stores it writes to. */
+  private readonly pending = new Set<Promise<unknown>>();
   url = '';
   callbackUrl = '';
 
@@ -57,6 +59,14 @@ export class WebSocketGateway {
     for (const connection of this.connections.values()) connection.socket.terminate();
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    // Terminated sockets fire their close (and so $disconnect) on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private track(invocation: Promise<unknown>, functionName: string): void {
+    const tracked = invocation.catch((error: unknown) => console.error(`[${functionName}]`, error)).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
   }
 
   private async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -89,15 +99,14 @@ export class WebSocketGateway {
       this.connections.set(connectionId, connection);
       webSocket.on('message', (data) => {
         connection.lastActiveAt = Date.now();
-        void this.routes
-          .default({ ...routeEvent('$default', 'MESSAGE', connectionId, connectedAt), body: data.toString() }, lambdaContext('ws-default', 29_000))
-          .catch((error: unknown) => console.error('[ws-default]', error));
+        this.track(
+          this.routes.default({ ...routeEvent('$default', 'MESSAGE', connectionId, connectedAt), body: data.toString() }, lambdaContext('ws-default', 29_000)),
+          'ws-default',
+        );
       });
       webSocket.on('close', () => {
         this.connections.delete(connectionId);
-        void this.routes
-          .disconnect(routeEvent('$disconnect', 'DISCONNECT', connectionId, connectedAt), lambdaContext('ws-disconnect', 29_000))
-          .catch((error: unknown) => console.error('[ws-disconnect]', error));
+        this.track(this.routes.disconnect(routeEvent('$disconnect', 'DISCONNECT', connectionId, connectedAt), lambdaContext('ws-disconnect', 29_000)), 'ws-disconnect');
       });
     });
   }
