@@ -49,7 +49,7 @@ export class HookhubStack extends Stack {
     });
     const realtime = new RealtimeApi(this, 'RealtimeApi', { connectionsTable: storage.connectionsTable, adminKey: adminKey.secret });
     pipeline.worker.function.addEnvironment('HOOKHUB_WS_CALLBACK_URL', realtime.callbackUrl);
-    realtime.grantPush(pipeline.worker.function);
+    realtime.grantPush(pipeline.worker);
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `${ingest.url}hooks/` });
     new CfnOutput(this, 'ApiUrl', { value: ingest.url });

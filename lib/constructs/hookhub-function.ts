@@ -2,7 +2,8 @@
  * The shared Lambda defaults: Node 22 on arm64 (cheaper per GB-second), an esbuild bundle of one handler entry,
  * source maps on, a log group with explicit retention and removal policy, and Powertools settings.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -26,6 +27,7 @@ export interface HookhubFunctionProps {
 export class HookhubFunction extends Construct {
   public readonly function: NodejsFunction;
   public readonly logGroup: LogGroup;
+  public readonly role: Role;
 
   constructor(scope: Construct, id: string, props: HookhubFunctionProps) {
     super(scope, id);
@@ -33,7 +35,11 @@ export class HookhubFunction extends Construct {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
     });
+    // An own role instead of AWSLambdaBasicExecutionRole: it may write to this function's log group only.
+    this.role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    this.logGroup.grantWrite(this.role);
     this.function = new NodejsFunction(this, 'Function', {
+      role: this.role,
       entry: join(PROJECT_ROOT, HANDLER_ENTRIES[props.handler]),
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
@@ -50,6 +56,14 @@ export class HookhubFunction extends Construct {
         ...props.environment,
       },
       bundling: { ...BUNDLE_SETTINGS, format: OutputFormat.CJS },
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing: xray:PutTraceSegments and PutTelemetryRecords support no resource-level permissions.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Pinned to Node.js 22 by design (the code is also kept running on Node 20 for the local runtime); move deliberately.',
     });
   }
 }

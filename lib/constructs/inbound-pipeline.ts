@@ -2,7 +2,7 @@
  * Inbound queue → worker Lambda, with a dead-letter queue (redrive after maxReceiveCount, redrive-allow limited to
  * this queue) and an alarm as soon as anything lands in the DLQ.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -10,6 +10,7 @@ import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INBOUND_QUEUE, WORKER_TIMEOUT_SECONDS } from '../../lambdas/adapters/sqs/queue-definitions';
 import { HookhubFunction } from './hookhub-function';
+import { tableIndexesFinding } from './nag-findings';
 
 export interface InboundPipelineProps {
   eventsTable: ITable;
@@ -65,6 +66,9 @@ export class InboundPipeline extends Construct {
     );
     props.eventsTable.grantReadWriteData(this.worker.function);
     props.connectionsTable.grantReadWriteData(this.worker.function);
+    for (const table of [props.eventsTable, props.connectionsTable]) {
+      Validations.of(this.worker).acknowledge({ id: tableIndexesFinding(table), reason: "Queries on this table's own GSIs." });
+    }
 
     this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
       alarmDescription: 'Inbound events failed processing 5 times and wait in the dead-letter queue',

@@ -1,5 +1,5 @@
 /** Read API routes on the shared HTTP API: events list and detail, health. Authorized in the handler (admin key). */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { HttpMethod, type HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -7,6 +7,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { HookhubFunction } from './hookhub-function';
+import { tableIndexesFinding } from './nag-findings';
 
 export interface ReadApiProps {
   httpApi: HttpApi;
@@ -34,6 +35,7 @@ export class ReadApi extends Construct {
       },
     });
     props.eventsTable.grantReadData(this.function.function);
+    Validations.of(this.function).acknowledge({ id: tableIndexesFinding(props.eventsTable), reason: 'List queries on the events GSIs.' });
     for (const queue of [props.inboundQueue, props.deadLetterQueue]) {
       queue.grant(this.function.function, 'sqs:GetQueueAttributes');
     }

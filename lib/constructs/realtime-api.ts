@@ -2,14 +2,14 @@
  * WebSocket API: $connect (admin key + channel filter), $disconnect, $default (subscribe/unsubscribe). Exposes the
  * stage's callback URL and a grant helper for whoever pushes to connections (the worker).
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { HookhubFunction } from './hookhub-function';
+import { connectionsFinding, tableIndexesFinding } from './nag-findings';
 
 export interface RealtimeApiProps {
   connectionsTable: ITable;
@@ -43,7 +43,18 @@ export class RealtimeApi extends Construct {
     props.connectionsTable.grantWriteData(connect.function);
     props.connectionsTable.grantReadWriteData(disconnect.function);
     props.connectionsTable.grantWriteData(messages.function);
-    this.grantPush(messages.function);
+    this.grantPush(messages);
+    for (const fn of [connect, disconnect, messages]) {
+      Validations.of(fn).acknowledge({ id: tableIndexesFinding(props.connectionsTable), reason: "Subscriber lookups on the connections table's own GSI." });
+    }
+    Validations.of(this).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: '$connect checks the admin key itself (a token in the query, as browsers cannot set WebSocket headers); the other routes only run on admitted connections.',
+    });
+    Validations.of(this.stage).acknowledge({
+      id: 'AwsSolutions-APIG1',
+      reason: 'WebSocket access logs need the account-wide API Gateway CloudWatch role, which a stack should not take over; handler logs cover each route.',
+    });
 
     this.webSocketApi.addRoute('$connect', { integration: new WebSocketLambdaIntegration('ConnectIntegration', connect.function) });
     this.webSocketApi.addRoute('$disconnect', { integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnect.function) });
@@ -59,7 +70,12 @@ export class RealtimeApi extends Construct {
   }
 
   /** PostToConnection/DeleteConnection on this stage's connections only. */
-  grantPush(grantee: IGrantable) {
-    return this.stage.grantManagementApiAccess(grantee);
+  grantPush(target: HookhubFunction) {
+    const grant = this.stage.grantManagementApiAccess(target.function);
+    Validations.of(target).acknowledge({
+      id: connectionsFinding(this.webSocketApi, this.stage.stageName),
+      reason: 'Connection ids exist only at run time; the grant is limited to this API and stage.',
+    });
+    return grant;
   }
 }

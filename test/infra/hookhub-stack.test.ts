@@ -1,0 +1,197 @@
+/** Facts about the synthesized template that matter for correctness and least privilege, and cdk-nag's verdict. */
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { HookhubStack } from '../../lib/hookhub-stack';
+import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
+import { INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
+
+const config = parseHookhubConfig({
+  sources: [
+    { id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { env: 'HOOKHUB_DEMO_SECRET', secretName: 'hookhub/sources/demo' } },
+    { id: 'github', verification: { scheme: 'hmac', header: 'X-Hub-Signature-256', prefix: 'sha256=' }, secret: { secretName: 'hookhub/sources/github' } },
+  ],
+});
+
+let stack: Stack;
+let template: Template;
+
+beforeAll(() => {
+  // Skip esbuild here: these tests are about the template, and `npm run bench` measures the real bundles.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  stack = new HookhubStack(app, 'HookhubTest', { config, env: { account: '123456789012', region: 'eu-west-1' } });
+  template = Template.fromStack(stack);
+});
+
+function roleOf(functionPathFragment: string): string {
+  const functions = template.findResources('AWS::Lambda::Function');
+  const [logicalId] = Object.keys(functions).filter((id) => id.includes(functionPathFragment));
+  if (!logicalId) throw new Error(`no function matching ${functionPathFragment}`);
+  return (functions[logicalId]!.Properties.Role['Fn::GetAtt'] as string[])[0]!;
+}
+
+function statementsOf(roleLogicalId: string): Array<{ Action: string | string[]; Resource: unknown }> {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((policy) => (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleLogicalId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+const actionsOf = (roleLogicalId: string) => statementsOf(roleLogicalId).flatMap((statement) => [statement.Action].flat());
+
+describe('inbound pipeline', () => {
+  it('redrives to a DLQ after 5 receives, with visibility 6× the worker timeout', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: 'HookhubTest-inbound',
+      VisibilityTimeout: INBOUND_QUEUE.visibilityTimeoutSeconds,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'Arn'] }, maxReceiveCount: 5 },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 30 });
+    expect(INBOUND_QUEUE.visibilityTimeoutSeconds).toBe(6 * 30);
+  });
+
+  it('lets only the inbound queue redrive into the DLQ', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      MessageRetentionPeriod: 14 * 86_400,
+      RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [Match.objectLike({ 'Fn::Join': Match.anyValue() })] },
+    });
+  });
+
+  it('consumes with partial batch failures', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+  });
+
+  it('alarms as soon as one message waits in the DLQ', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'QueueName'] } }],
+    });
+  });
+
+  it('requires TLS on both queues', () => {
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    }
+  });
+});
+
+describe('storage', () => {
+  it('keeps events on-demand with PITR, TTL, the listing GSIs and a Retain policy', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        GlobalSecondaryIndexes: [
+          Match.objectLike({ IndexName: 'byDay', Projection: { ProjectionType: 'KEYS_ONLY' } }),
+          Match.objectLike({ IndexName: 'bySourceDay', Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['status'] } }),
+          Match.objectLike({ IndexName: 'byStatusDay' }),
+        ],
+      }),
+    });
+  });
+
+  it('keeps connections with TTL and a channel index, deleted with the stack', () => {
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byChannel' })],
+      }),
+    });
+  });
+});
+
+describe('functions', () => {
+  it('run Node 22 on arm64 with a log group of their own', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions.length).toBeGreaterThanOrEqual(6);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], LoggingConfig: { LogGroup: expect.anything() } });
+    }
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
+  });
+});
+
+describe('least privilege', () => {
+  it('lets ingest send to the inbound queue and read its source secrets, nothing else', () => {
+    const role = roleOf('IngestApiIngest');
+    const actions = actionsOf(role);
+    expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'secretsmanager:GetSecretValue']));
+    expect(actions.some((action) => action.startsWith('dynamodb:'))).toBe(false);
+    expect(actions).not.toContain('sqs:ReceiveMessage');
+    const secretResources = JSON.stringify(statementsOf(role).filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue')));
+    expect(secretResources).toContain('secret:hookhub/sources/demo-??????');
+    expect(secretResources).toContain('secret:hookhub/sources/github-??????');
+  });
+
+  it('lets the worker consume the queue, write the tables and push to this stage only', () => {
+    const actions = actionsOf(roleOf('InboundPipelineWorker'));
+    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:PutItem', 'dynamodb:Query', 'execute-api:ManageConnections']));
+    expect(actions).not.toContain('sqs:SendMessage');
+    const pushStatement = statementsOf(roleOf('InboundPipelineWorker')).find((statement) => [statement.Action].flat().includes('execute-api:ManageConnections'));
+    expect(JSON.stringify(pushStatement!.Resource)).toContain('/live/*/@connections/*');
+  });
+
+  it('keeps the read API read-only', () => {
+    const actions = actionsOf(roleOf('ReadApiHandler'));
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'sqs:GetQueueAttributes']));
+    expect(actions.filter((action) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(action))).toEqual([]);
+  });
+});
+
+describe('APIs', () => {
+  it('routes webhooks (any method, for JSON 405s) and the read API on one HTTP API with access logs', () => {
+    for (const routeKey of ['ANY /hooks/{source}', 'GET /api/events', 'GET /api/events/{id}', 'GET /health']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey });
+    }
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 1000 }),
+    });
+  });
+
+  it('routes $connect, $disconnect and $default on the WebSocket API', () => {
+    for (const routeKey of ['$connect', '$disconnect', '$default']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: routeKey });
+    }
+  });
+
+  it('generates the admin key in Secrets Manager, never in the template', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true } });
+  });
+});
+
+describe('tags and nag', () => {
+  it('tags every taggable resource with project=hookhub', () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    for (const table of tables) expect(table.Properties.Tags).toContainEqual({ Key: 'project', Value: 'hookhub' });
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    for (const queue of queues) expect(queue.Properties.Tags).toContainEqual({ Key: 'project', Value: 'hookhub' });
+  });
+
+  it('passes cdk-nag AWS Solutions checks with every exception acknowledged for a reason', () => {
+    const report = new AwsSolutionsChecks().validateScope(stack);
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  it('refuses a sources config too large for the Lambda environment', () => {
+    const big = parseHookhubConfig({
+      sources: Array.from({ length: 40 }, (_, index) => ({ id: `source-${index}`, verification: { scheme: 'token', header: 'x-token' }, secret: { secretName: `hookhub/sources/source-${index}` } })),
+    });
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    expect(() => new HookhubStack(app, 'TooBig', { config: big })).toThrow(/Lambda environment space/);
+  });
+});
