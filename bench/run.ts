@@ -1,0 +1,277 @@
+/**
+ * `npm run bench`: measures hookhub against baselines taken in the same run and writes BENCHMARKS.md.
+ *  1. ingest throughput: signed requests through the local runtime vs a bare Node server answering 202;
+ *  2. POST → WebSocket latency at fixed rates vs a bare HTTP→WebSocket relay;
+ *  3. each Lambda bundle's size, cold import time and memory vs an empty bundle (what a cold start pays).
+ * All traffic stays on loopback; every loop is bounded in count and time.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { build } from 'esbuild';
+import WebSocket from 'ws';
+import { BUNDLE_SETTINGS, HANDLER_ENTRIES, PROJECT_ROOT } from '../lib/bundling';
+import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
+
+const SECRET = 'whsec_aG9va2h1Yi1sb2NhbC1kZXZlbG9wbWVudC1vbmx5';
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+const THROUGHPUT_SECONDS = 10;
+const CONNECTIONS = 20;
+const LATENCY_RATES = [100, 500];
+const LATENCY_SECONDS = 10;
+const OUT = join(PROJECT_ROOT, 'bench', '.out');
+
+interface Server {
+  child: ChildProcess;
+  httpUrl: string;
+  wsUrl: string;
+}
+
+function startProcess(args: string[], readyPrefix: string, environment: Record<string, string> = {}): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, PORT: '0', WS_PORT: '0', ...environment },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = new RegExp(`^${readyPrefix} (.+)$`, 'm').exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, ...(JSON.parse(match[1]!) as { httpUrl: string; wsUrl: string }) });
+      }
+    });
+  });
+}
+
+function signedRequest(sequence: number, channelTag: string) {
+  const body = JSON.stringify({ type: 'bench.event', sequence, channelTag });
+  const id = `msg_bench_${channelTag}_${sequence}`;
+  const timestamp = Math.floor(Date.now() / 1000);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signStandardWebhook(SECRET, id, timestamp, body),
+    },
+  };
+}
+
+async function throughput(url: string, path: string) {
+  const requests = Array.from({ length: 5000 }, (_, sequence) => ({ method: 'POST' as const, path, ...signedRequest(sequence, path) }));
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: THROUGHPUT_SECONDS, requests });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Sends `rate` events/s for LATENCY_SECONDS and measures POST-start → WebSocket-arrival per event. */
+async function pushLatency(target: { postUrl: string; wsUrl: string; signed: boolean }, rate: number) {
+  const socket = new WebSocket(target.wsUrl);
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  socket.on('message', (data) => {
+    const message = JSON.parse(data.toString()) as { event?: { payload: { sequence: number } }; sequence?: number };
+    const sequence = message.event?.payload.sequence ?? message.sequence;
+    const start = sequence === undefined ? undefined : sentAt.get(sequence);
+    if (start !== undefined) latencies.push(performance.now() - start);
+  });
+  const total = rate * LATENCY_SECONDS;
+  const tag = `r${rate}_${Date.now()}`;
+  let failed = 0;
+  const inFlight: Promise<void>[] = [];
+  const begin = performance.now();
+  for (let sequence = 0; sequence < total; sequence++) {
+    const due = begin + (sequence * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const request = target.signed ? signedRequest(sequence, tag) : { body: JSON.stringify({ sequence }), headers: { 'content-type': 'application/json' } };
+    sentAt.set(sequence, performance.now());
+    inFlight.push(
+      fetch(target.postUrl, { method: 'POST', headers: request.headers, body: request.body, signal: AbortSignal.timeout(10_000) })
+        .then((response) => {
+          if (response.status !== 202) failed++;
+          return response.arrayBuffer();
+        })
+        .then(() => undefined, () => void failed++),
+    );
+  }
+  await Promise.all(inFlight);
+  const drainDeadline = performance.now() + 30_000;
+  while (latencies.length < total - failed && performance.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  socket.close();
+  latencies.sort((a, b) => a - b);
+  return { sent: total, failed, delivered: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Cold import of a bundle in a fresh Node process: module load + module-scope init, as a Lambda init phase. */
+function coldImport(bundle: string, runs = 7) {
+  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(bundle)});const ms=Number(process.hrtime.bigint()-t)/1e6;console.log(JSON.stringify({ms,rss:process.memoryUsage().rss}))`;
+  const environment = {
+    ...process.env,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    HOOKHUB_SOURCES: JSON.stringify({ sources: [{ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { secretName: 'hookhub/sources/demo' } }] }),
+    HOOKHUB_SECRETS_BACKEND: 'secrets-manager',
+    HOOKHUB_INBOUND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+    HOOKHUB_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+    HOOKHUB_EVENTS_TABLE: 'events',
+    HOOKHUB_CONNECTIONS_TABLE: 'connections',
+    HOOKHUB_WS_CALLBACK_URL: 'https://example.execute-api.us-east-1.amazonaws.com/live',
+    HOOKHUB_ADMIN_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin',
+  };
+  const samples = Array.from({ length: runs }, () => {
+    const result = spawnSync(process.execPath, ['-e', script], { env: environment, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`import of ${bundle} failed: ${result.stderr}`);
+    return JSON.parse(result.stdout.trim().split('\n').pop()!) as { ms: number; rss: number };
+  });
+  return { ms: median(samples.map((sample) => sample.ms)), rssMiB: median(samples.map((sample) => sample.rss)) / 2 ** 20 };
+}
+
+async function bundles() {
+  mkdirSync(OUT, { recursive: true });
+  const emptyEntry = join(OUT, 'empty-handler.js');
+  writeFileSync(emptyEntry, 'exports.handler = async () => ({ statusCode: 200 });\n');
+  const rows: Array<{ name: string; bytes: number; gzipBytes: number; ms: number; rssMiB: number }> = [];
+  const entries: Array<[string, string]> = [['(empty handler baseline)', emptyEntry], ...Object.entries(HANDLER_ENTRIES).map(([name, entry]) => [name, join(PROJECT_ROOT, entry)] as [string, string])];
+  for (const [name, entry] of entries) {
+    const outfile = join(OUT, `${name.replace(/\W+/g, '-')}.js`);
+    await build({
+      entryPoints: [entry],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: BUNDLE_SETTINGS.target,
+      minify: BUNDLE_SETTINGS.minify,
+      sourcemap: BUNDLE_SETTINGS.sourceMap,
+      external: BUNDLE_SETTINGS.externalModules,
+      logLevel: 'error',
+    });
+    const bytes = statSync(outfile).size;
+    rows.push({ name, bytes, gzipBytes: gzipSync(readFileSync(outfile)).length, ...coldImport(outfile) });
+  }
+  return rows;
+}
+
+const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+
+async function main(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-bench-'));
+  const started = new Date();
+  const baseline = await startProcess(['bench/baseline-server.ts'], 'baseline-ready');
+  const hookhub = await startProcess(['bin/local.ts'], 'hookhub-ready', {
+    HOOKHUB_DATA_DIR: dataDir,
+    HOOKHUB_ADMIN_KEY: ADMIN_KEY,
+    HOOKHUB_DEMO_SECRET: SECRET,
+    HOOKHUB_LOG_LEVEL: 'ERROR',
+  });
+  try {
+    console.log('ingest throughput: baseline…');
+    const baselineThroughput = await throughput(baseline.httpUrl, '/hooks/demo');
+    console.log('ingest throughput: hookhub…');
+    const hookhubThroughput = await throughput(hookhub.httpUrl, '/hooks/demo');
+    // Let the worker drain what the throughput run queued before timing pushes.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const latency: Array<{ rate: number; base: Awaited<ReturnType<typeof pushLatency>>; hub: Awaited<ReturnType<typeof pushLatency>> }> = [];
+    for (const rate of LATENCY_RATES) {
+      console.log(`push latency at ${rate}/s…`);
+      const base = await pushLatency({ postUrl: `${baseline.httpUrl}/relay`, wsUrl: baseline.wsUrl, signed: false }, rate);
+      const hub = await pushLatency(
+        { postUrl: `${hookhub.httpUrl}/hooks/demo`, wsUrl: `${hookhub.wsUrl}/?token=${ADMIN_KEY}&channels=demo`, signed: true },
+        rate,
+      );
+      latency.push({ rate, base, hub });
+    }
+    console.log('bundles and cold imports…');
+    const bundleRows = await bundles();
+    const empty = bundleRows[0]!;
+
+    const report = `# Benchmarks
+
+Produced by \`npm run bench\` (bench/run.ts) on ${started.toISOString().slice(0, 10)}; every figure below comes from
+that one run. Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB,
+Node ${process.version}. Loader (autocannon, fetch, ws) and servers share the machine, so absolute numbers are
+lower than on AWS; the ratios against the same-run baselines are the comparable part.
+
+## Ingest throughput
+
+${CONNECTIONS} connections for ${THROUGHPUT_SECONDS} s of signed Standard Webhooks requests (5,000 distinct ones, cycled) to
+\`POST /hooks/demo\`. hookhub verifies each signature, writes to the durable local queue and answers 202, while its
+worker consumes the queue in the same process. Baseline: a bare Node \`http\` server that reads the body and answers 202.
+
+| | requests/s | p50 ms | p99 ms | non-2xx | errors |
+| --- | ---: | ---: | ---: | ---: | ---: |
+| baseline (bare 202) | ${fmt(baselineThroughput.requestsPerSecond, 0)} | ${baselineThroughput.p50} | ${baselineThroughput.p99} | ${baselineThroughput.non2xx} | ${baselineThroughput.errors} |
+| hookhub local runtime | ${fmt(hookhubThroughput.requestsPerSecond, 0)} | ${hookhubThroughput.p50} | ${hookhubThroughput.p99} | ${hookhubThroughput.non2xx} | ${hookhubThroughput.errors} |
+| **ratio hookhub / baseline** | **${fmt(hookhubThroughput.requestsPerSecond / baselineThroughput.requestsPerSecond, 3)}** | | | | |
+
+## POST → WebSocket latency
+
+Events sent at a fixed rate for ${LATENCY_SECONDS} s; latency from the start of the POST to the event's arrival on a
+subscribed WebSocket. hookhub's path: verify → queue → worker (store once, look up subscribers) → @connections → socket.
+Baseline: a bare server that relays the POST body to its WebSocket clients.
+
+| rate | | delivered / sent | p50 ms | p99 ms | max ms | p50 ratio |
+| ---: | --- | ---: | ---: | ---: | ---: | ---: |
+${latency
+  .map(
+    ({ rate, base, hub }) =>
+      `| ${rate}/s | baseline relay | ${base.delivered} / ${base.sent} | ${fmt(base.p50)} | ${fmt(base.p99)} | ${fmt(base.max)} | 1 |\n` +
+      `| ${rate}/s | hookhub | ${hub.delivered} / ${hub.sent} | ${fmt(hub.p50)} | ${fmt(hub.p99)} | ${fmt(hub.max)} | ${fmt(hub.p50 / base.p50)} |`,
+  )
+  .join('\n')}
+
+## Lambda bundles and cold import
+
+Each handler bundled with the stack's esbuild settings (lib/bundling.ts: minified, source maps, AWS SDK included),
+then \`require\`d in a fresh Node process (median of 7): module load plus module-scope setup (config parse, SDK
+clients), which is what a Lambda init phase pays before the first event. Baseline: an empty handler bundle.
+
+| bundle | size KiB | gzip KiB | cold import ms | import ratio | RSS MiB |
+| --- | ---: | ---: | ---: | ---: | ---: |
+${bundleRows.map((row) => `| ${row.name} | ${fmt(row.bytes / 1024, 0)} | ${fmt(row.gzipBytes / 1024, 0)} | ${fmt(row.ms)} | ${fmt(row.ms / empty.ms)} | ${fmt(row.rssMiB)} |`).join('\n')}
+`;
+    writeFileSync(join(PROJECT_ROOT, 'BENCHMARKS.md'), report);
+    console.log(report);
+  } finally {
+    baseline.child.kill('SIGTERM');
+    hookhub.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
