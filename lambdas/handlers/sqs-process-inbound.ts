@@ -13,6 +13,8 @@ import { loadWorkerConfig } from '../config';
 import { processInboundEvent, type ProcessInboundDeps } from '../core/events/process-inbound';
 import { parseQueuedEvent } from '../core/events/queued-event-schema';
 import { fanOutEvent } from '../core/realtime/fan-out';
+import { BatchSubscriberCache } from '../core/realtime/batch-subscriber-cache';
+import type { ConnectionMessenger, ConnectionStore } from '../core/ports';
 import { findSource } from '../core/sources/source-definition';
 import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
@@ -20,34 +22,42 @@ import { DynamoDbConnectionStore } from '../adapters/dynamodb/connection-store';
 import { ApiGatewayConnectionMessenger } from '../adapters/apigw-management/apigw-connection-messenger';
 import { eventProcessors } from '../processors/registry';
 
-export function buildHandler(deps: ProcessInboundDeps & { logger: Logger }) {
-  const processor = new BatchProcessor(EventType.SQS);
-  const processRecord = async (record: SQSRecord) => {
-    const result = await processInboundEvent(parseQueuedEvent(record.body), { messageId: record.messageId }, deps);
-    deps.logger.info(result.outcome, { ...result, receiveCount: record.attributes.ApproximateReceiveCount });
-  };
-  return middy(async (event: SQSEvent, context: Context) =>
-    processPartialResponse(event, processRecord, processor, { context, throwOnFullBatchFailure: false }),
-  ).use(injectLambdaContext(deps.logger));
+export interface WorkerDeps extends Omit<ProcessInboundDeps, 'fanOut'> {
+  connections: ConnectionStore;
+  messenger: ConnectionMessenger;
+  logger: Logger;
+}
+
+export function buildHandler(deps: WorkerDeps) {
+  return middy(async (event: SQSEvent, context: Context) => {
+    const connections = new BatchSubscriberCache(deps.connections);
+    const processDeps: ProcessInboundDeps = {
+      ...deps,
+      fanOut: (stored) =>
+        fanOutEvent(stored, {
+          connections,
+          messenger: deps.messenger,
+          onPushError: (connectionId, error) => deps.logger.warn('push failed', { connectionId, error: error as Error }),
+        }),
+    };
+    const processRecord = async (record: SQSRecord) => {
+      const result = await processInboundEvent(parseQueuedEvent(record.body), { messageId: record.messageId }, processDeps);
+      deps.logger.info(result.outcome, { ...result, receiveCount: record.attributes.ApproximateReceiveCount });
+    };
+    return processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
+  }).use(injectLambdaContext(deps.logger));
 }
 
 const config = loadWorkerConfig();
 const documentClient = createDocumentClient();
-const connections = new DynamoDbConnectionStore(documentClient, config.connectionsTable);
-const messenger = new ApiGatewayConnectionMessenger(new ApiGatewayManagementApiClient({ endpoint: config.websocketCallbackUrl }));
-const logger = new Logger({ serviceName: 'hookhub-worker' });
 
 export const handler = buildHandler({
   store: new DynamoDbEventStore(documentClient, config.eventsTable, { retentionDays: config.retentionDays }),
-  fanOut: (event) =>
-    fanOutEvent(event, {
-      connections,
-      messenger,
-      onPushError: (connectionId, error) => logger.warn('push failed', { connectionId, error: error as Error }),
-    }),
+  connections: new DynamoDbConnectionStore(documentClient, config.connectionsTable),
+  messenger: new ApiGatewayConnectionMessenger(new ApiGatewayManagementApiClient({ endpoint: config.websocketCallbackUrl })),
   processors: eventProcessors,
   processorFor: (sourceId) => findSource(config.sources, sourceId)?.processor,
   now: () => new Date(),
   retentionDays: config.retentionDays,
-  logger,
+  logger: new Logger({ serviceName: 'hookhub-worker' }),
 });

@@ -1,29 +1,33 @@
 /**
  * DynamoDB on one machine: dynalite (DynamoDB's API over LevelDB) persisted under the data dir, with the tables
- * created from the same definitions the CDK stack deploys. dynalite has no TTL, so `sweepExpired` plays it.
+ * created from the same definitions the CDK stack deploys. It runs on a worker thread (dynalite-thread.js) so its
+ * CPU work overlaps the handlers'. dynalite has no TTL, so `sweepExpired` plays it.
  */
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { TableDefinition } from '../../lambdas/adapters/dynamodb/table-definitions';
 
-// dynalite ships no types.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
-
 export class LocalDynamoDb {
-  private server?: Server;
+  private thread?: Worker;
   endpoint = '';
 
   constructor(private readonly path: string) {}
 
   async start(port = 0): Promise<string> {
     mkdirSync(this.path, { recursive: true });
-    this.server = dynalite({ path: this.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const thread = new Worker(join(__dirname, 'dynalite-thread.js'), { workerData: { path: this.path, port } });
+    this.thread = thread;
+    const listening = await new Promise<number>((resolve, reject) => {
+      thread.once('error', reject);
+      thread.on('message', (message: { type: string; port?: number; message?: string }) => {
+        if (message.type === 'listening') resolve(message.port!);
+        if (message.type === 'error') reject(new Error(`dynalite: ${message.message}`));
+      });
+    });
+    this.endpoint = `http://127.0.0.1:${listening}`;
     return this.endpoint;
   }
 
@@ -72,7 +76,21 @@ export class LocalDynamoDb {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const thread = this.thread;
+    if (!thread) return;
+    // Close the server (and LevelDB) cleanly, but never hang on a stuck connection.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2_000);
+      thread.on('message', (message: { type: string }) => {
+        if (message.type === 'closed') {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      thread.postMessage('close');
+    });
+    await thread.terminate();
+    this.thread = undefined;
   }
 }
 

@@ -56,6 +56,15 @@ describe('processInboundEvent', () => {
     expect(fannedOut).toHaveLength(1);
   });
 
+  it('acknowledges a redelivery of the owning message after processing finished, without counting a duplicate', async () => {
+    const { store, fannedOut, deps } = setup();
+    await processInboundEvent(queued(), { messageId: 'm1' }, deps);
+    // e.g. the worker crashed after processing but before SQS deleted the message
+    expect(await processInboundEvent(queued(), { messageId: 'm1' }, deps)).toEqual({ outcome: 'already-processed', eventId: queued().id });
+    expect(await store.get(queued().id)).toMatchObject({ duplicates: 0, attempts: 1 });
+    expect(fannedOut).toHaveLength(1);
+  });
+
   it('records a failure and rethrows it so the message is retried', async () => {
     const { store, deps } = setup({ processor: async () => Promise.reject(new Error('upstream 503')) });
     await expect(processInboundEvent(queued(), { messageId: 'm1' }, deps)).rejects.toThrow('upstream 503');

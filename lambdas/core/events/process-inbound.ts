@@ -3,7 +3,7 @@
  *
  * SQS delivers at least once and providers retry, so the same event can arrive as several messages. The first
  * message to insert the record owns it; a redelivery of that same message (same SQS message id) resumes where a
- * crash or error left off; any other copy is acknowledged as a duplicate and never fanned out again, except that
+ * crash or error left off (or is simply acknowledged if processing had finished); any other copy is acknowledged as a duplicate and never fanned out again, except that
  * a copy arriving after processing failed takes the event over, so a provider retry can rescue it.
  */
 import type { EventProcessor, EventStore } from '../ports';
@@ -17,7 +17,9 @@ export interface DeliveryAttempt {
 
 export type ProcessOutcome =
   | { outcome: 'processed'; eventId: string; attempts: number; fanOut: FanOutResult }
-  | { outcome: 'duplicate'; eventId: string };
+  | { outcome: 'duplicate'; eventId: string }
+  /** The owner's own message again after it was processed (e.g. a crash between processing and the SQS delete). */
+  | { outcome: 'already-processed'; eventId: string };
 
 export interface ProcessInboundDeps {
   store: EventStore;
@@ -49,6 +51,9 @@ export async function processInboundEvent(
   const insert = await deps.store.insertIfAbsent(fresh);
   if (!insert.inserted) {
     const existing = insert.existing;
+    if (existing.status === 'processed' && existing.ownerMessageId === attempt.messageId) {
+      return { outcome: 'already-processed', eventId: existing.id };
+    }
     const resumable =
       existing.status !== 'processed' &&
       (existing.ownerMessageId === attempt.messageId ||

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { buildHandler } from '../../../lambdas/handlers/sqs-process-inbound';
 import { acceptInbound } from '../../../lambdas/core/events/accept-inbound';
 import { InMemoryEventStore } from '../../fixtures/in-memory-event-store';
+import { InMemoryConnectionStore, RecordingMessenger } from '../../fixtures/in-memory-connections';
 import { DEMO_SECRET, source, standardWebhookHeaders } from '../../fixtures/sources';
 import { context, sqsEvent } from '../../fixtures/api-gateway-events';
 
@@ -19,23 +20,40 @@ function queuedBody(messageId: string, payload: object): string {
   return JSON.stringify(event);
 }
 
+/** Counts subscriber lookups that reach the store. */
+class CountingConnectionStore extends InMemoryConnectionStore {
+  lookups = 0;
+  override async findSubscribers(patterns: readonly string[]): Promise<string[]> {
+    this.lookups++;
+    return super.findSubscribers(patterns);
+  }
+}
+
+function setup() {
+  const store = new InMemoryEventStore();
+  const connections = new CountingConnectionStore();
+  const messenger = new RecordingMessenger();
+  const handler = buildHandler({
+    store,
+    connections,
+    messenger,
+    processors: {
+      'fail-on-poison': async (event) => {
+        if (event.providerEventId === 'evt-poison') throw new Error('processing failed');
+      },
+    },
+    processorFor: () => 'fail-on-poison',
+    now: () => new Date(),
+    retentionDays: 30,
+    logger: new Logger({ logLevel: 'SILENT' }),
+  });
+  return { store, connections, messenger, handler };
+}
+
 describe('sqs-process-inbound handler', () => {
   it('reports exactly the records that failed and processes the rest', async () => {
-    const store = new InMemoryEventStore();
-    const fannedOut: string[] = [];
-    const handler = buildHandler({
-      store,
-      fanOut: async (event) => {
-        fannedOut.push(event.providerEventId);
-        if (event.providerEventId === 'evt-poison') throw new Error('push path down');
-        return { sent: 0, gone: 0, failed: 0 };
-      },
-      processors: {},
-      processorFor: () => undefined,
-      now: () => new Date(),
-      retentionDays: 30,
-      logger: new Logger({ logLevel: 'SILENT' }),
-    });
+    const { store, connections, messenger, handler } = setup();
+    await connections.save({ connectionId: 'browser', channels: ['demo'], connectedAt: '', expiresAt: 0 });
 
     const result = await handler(
       sqsEvent([
@@ -50,7 +68,22 @@ describe('sqs-process-inbound handler', () => {
     expect(result.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(['b', 'c']);
     const stored = [...store.events.values()];
     expect(stored.find((event) => event.providerEventId === 'evt-a')).toMatchObject({ status: 'processed', duplicates: 1 });
-    expect(stored.find((event) => event.providerEventId === 'evt-poison')).toMatchObject({ status: 'failed', lastError: 'Error: push path down' });
-    expect(fannedOut.filter((id) => id === 'evt-a')).toHaveLength(1);
+    expect(stored.find((event) => event.providerEventId === 'evt-poison')).toMatchObject({ status: 'failed', lastError: 'Error: processing failed' });
+    expect(messenger.pushed.filter((push) => push.data.includes('"n":1'))).toHaveLength(1);
+  });
+
+  it('looks subscribers up once per batch and channel, and again in the next batch', async () => {
+    const { connections, messenger, handler } = setup();
+    await connections.save({ connectionId: 'browser', channels: ['demo'], connectedAt: '', expiresAt: 0 });
+    const batch = (prefix: string) => sqsEvent(Array.from({ length: 5 }, (_, index) => ({ messageId: `${prefix}${index}`, body: queuedBody(`${prefix}-${index}`, { index }) })));
+
+    await handler(batch('first'), context);
+    expect(connections.lookups).toBe(1);
+    expect(messenger.pushed).toHaveLength(5);
+
+    await connections.save({ connectionId: 'late-joiner', channels: ['*'], connectedAt: '', expiresAt: 0 });
+    await handler(batch('second'), context);
+    expect(connections.lookups).toBe(2);
+    expect(messenger.pushed.filter((push) => push.connectionId === 'late-joiner')).toHaveLength(5);
   });
 });

@@ -1,0 +1,42 @@
+/**
+ * Remembers subscriber lookups for the length of one worker batch: ten events on one channel then cost one lookup
+ * per pattern instead of ten. A subscription made while a batch is in flight applies from the next batch
+ * (milliseconds later); a connection found gone during the batch is not offered again.
+ */
+import type { ConnectionRecord, ConnectionStore } from '../ports';
+
+export class BatchSubscriberCache implements ConnectionStore {
+  private readonly lookups = new Map<string, Promise<string[]>>();
+  private readonly removed = new Set<string>();
+
+  constructor(private readonly store: ConnectionStore) {}
+
+  async findSubscribers(patterns: readonly string[]): Promise<string[]> {
+    const key = [...patterns].sort().join('\n');
+    let lookup = this.lookups.get(key);
+    if (!lookup) {
+      lookup = this.store.findSubscribers(patterns);
+      this.lookups.set(key, lookup);
+      // A failed lookup must not be remembered: the next event asks again.
+      lookup.catch(() => this.lookups.delete(key));
+    }
+    return (await lookup).filter((connectionId) => !this.removed.has(connectionId));
+  }
+
+  async remove(connectionId: string): Promise<void> {
+    this.removed.add(connectionId);
+    await this.store.remove(connectionId);
+  }
+
+  save(connection: ConnectionRecord): Promise<void> {
+    return this.store.save(connection);
+  }
+
+  addChannels(connectionId: string, patterns: readonly string[], expiresAt: number): Promise<void> {
+    return this.store.addChannels(connectionId, patterns, expiresAt);
+  }
+
+  removeChannels(connectionId: string, patterns: readonly string[]): Promise<void> {
+    return this.store.removeChannels(connectionId, patterns);
+  }
+}
