@@ -237,7 +237,8 @@ async function main(): Promise<void> {
 Produced by \`npm run bench\` (bench/run.ts) on ${started.toISOString().slice(0, 10)}; every figure below comes from
 that one run. Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB,
 Node ${process.version}. Loader (autocannon, fetch, ws) and servers share the machine, so absolute numbers are
-lower than on AWS; the ratios against the same-run baselines are the comparable part.
+lower than on AWS; the ratios against the same-run baselines are the comparable part. On this shared 2-core
+machine repeated runs differ by tens of percent, and the 500/s latency row depends on how far the backlog grows.
 
 ## Ingest throughput
 
