@@ -5,6 +5,7 @@
 import { ConfigurationError } from './core/errors';
 import { parseHookhubConfig, type HookhubConfig } from './core/sources/source-definition';
 import { DEFAULT_MAX_BODY_BYTES, MAX_QUEUE_MESSAGE_BYTES } from './core/events/accept-inbound';
+import { INBOUND_QUEUE } from './adapters/sqs/queue-definitions';
 
 type Environment = NodeJS.ProcessEnv;
 
@@ -65,6 +66,8 @@ export function loadWorkerConfig(environment: Environment = process.env) {
     connectionsTable: requireEnv('HOOKHUB_CONNECTIONS_TABLE', environment),
     websocketCallbackUrl: requireEnv('HOOKHUB_WS_CALLBACK_URL', environment),
     retentionDays: loadRetentionDays(environment),
+    /** The inbound queue's visibility timeout: how long a delivery may hold an event before others may take it. */
+    leaseSeconds: integerEnv('HOOKHUB_PROCESSING_LEASE_SECONDS', INBOUND_QUEUE.visibilityTimeoutSeconds, 1, 43_200, environment),
   };
 }
 

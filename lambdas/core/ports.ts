@@ -22,15 +22,28 @@ export type EventKey = Pick<StoredEvent, 'id' | 'receivedAt'>;
 
 export type InsertOutcome = { inserted: true } | { inserted: false; existing: StoredEvent };
 
+/** Which delivery is processing an event, and until when others must leave it alone. */
+export interface ProcessingClaim {
+  /** SQS message id: the same across redeliveries of one message. */
+  messageId: string;
+  /** SQS ApproximateReceiveCount: tells a newer delivery of the same message from an older one (fencing). */
+  receiveCount: number;
+  /** Epoch ms after which the claim is presumed dead (the owner crashed or timed out). */
+  leaseUntil: number;
+}
+
 export interface EventStore {
   /** Stores the event unless its id exists (conditional write); returns the existing record otherwise. */
   insertIfAbsent(event: StoredEvent): Promise<InsertOutcome>;
-  /** Hands a failed event to another message (a provider retry), only if it is still failed and owned by `from`. */
-  transferOwnership(id: string, fromMessageId: string, toMessageId: string): Promise<boolean>;
-  /** Counts one more processing attempt and returns the new count. */
-  recordAttempt(id: string): Promise<number>;
-  markProcessed(event: EventKey, processedAt: string): Promise<void>;
-  markFailed(event: EventKey, error: string): Promise<void>;
+  /**
+   * Atomically takes an unprocessed event for this delivery when no one else may be processing it: a newer
+   * delivery of the owning message, a failed event, or an event whose lease ran out. Counts the attempt and
+   * returns the event, or undefined when the claim is refused.
+   */
+  claim(event: EventKey, claim: ProcessingClaim, nowMs: number): Promise<StoredEvent | undefined>;
+  /** Both are fenced on the claim: they return false (and change nothing) if another delivery took over. */
+  markProcessed(event: EventKey, claim: ProcessingClaim, processedAt: string): Promise<boolean>;
+  markFailed(event: EventKey, claim: ProcessingClaim, error: string): Promise<boolean>;
   recordDuplicate(id: string): Promise<void>;
   get(id: string): Promise<StoredEvent | undefined>;
   list(query: EventListQuery): Promise<EventPage>;

@@ -41,7 +41,8 @@ export function buildHandler(deps: WorkerDeps) {
         }),
     };
     const processRecord = async (record: SQSRecord) => {
-      const result = await processInboundEvent(parseQueuedEvent(record.body), { messageId: record.messageId }, processDeps);
+      const attempt = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1 };
+      const result = await processInboundEvent(parseQueuedEvent(record.body), attempt, processDeps);
       deps.logger.info(result.outcome, { ...result, receiveCount: record.attributes.ApproximateReceiveCount });
     };
     return processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
@@ -59,5 +60,6 @@ export const handler = buildHandler({
   processorFor: (sourceId) => findSource(config.sources, sourceId)?.processor,
   now: () => new Date(),
   retentionDays: config.retentionDays,
+  leaseSeconds: config.leaseSeconds,
   logger: new Logger({ serviceName: 'hookhub-worker' }),
 });

@@ -62,9 +62,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const sqs = new SqsJsonServer({ dataDir: join(options.dataDir, 'sqs'), fsync: options.fsync ?? false });
   await sqs.listen();
   const deadLetter = sqs.createQueue({ name: 'hookhub-inbound-dlq', visibilityTimeoutSeconds: 30, delaySeconds: 0 });
+  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 10;
   const inbound = sqs.createQueue({
     name: 'hookhub-inbound',
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 10,
+    visibilityTimeoutSeconds,
     delaySeconds: 0,
     redrive: { deadLetterQueue: deadLetter.queue, maxReceiveCount: INBOUND_QUEUE.maxReceiveCount },
   });
@@ -93,6 +94,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     HOOKHUB_WS_CALLBACK_URL: websocket.callbackUrl,
     HOOKHUB_ADMIN_KEY: options.adminKey,
     HOOKHUB_RETENTION_DAYS: String(options.retentionDays ?? 30),
+    HOOKHUB_PROCESSING_LEASE_SECONDS: String(visibilityTimeoutSeconds),
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
   });
 

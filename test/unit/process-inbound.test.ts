@@ -1,4 +1,4 @@
-import { processInboundEvent, type ProcessInboundDeps } from '../../lambdas/core/events/process-inbound';
+import { EventBusyError, processInboundEvent, type ProcessInboundDeps } from '../../lambdas/core/events/process-inbound';
 import type { QueuedEvent, StoredEvent } from '../../lambdas/core/events/inbound-event';
 import { eventIdFor } from '../../lambdas/core/events/event-id';
 import { InMemoryEventStore } from '../fixtures/in-memory-event-store';
@@ -19,94 +19,148 @@ function queued(providerEventId = 'msg_1', source = 'demo'): QueuedEvent {
   };
 }
 
+const LEASE_SECONDS = 180;
+const id = queued().id;
+const delivery = (messageId: string, receiveCount = 1) => ({ messageId, receiveCount });
+
 function setup(options: { processor?: (event: StoredEvent) => Promise<void> } = {}) {
   const store = new InMemoryEventStore();
   const fannedOut: string[] = [];
+  let clock = Date.parse('2026-11-23T10:00:01.000Z');
   const deps: ProcessInboundDeps = {
     store,
     fanOut: async (event) => {
-      fannedOut.push(event.id);
+      fannedOut.push(event.ownerMessageId);
       return { sent: 1, gone: 0, failed: 0 };
     },
     processors: options.processor ? { custom: options.processor } : {},
     processorFor: () => (options.processor ? 'custom' : undefined),
-    now: () => new Date('2026-11-23T10:00:01.000Z'),
+    now: () => new Date(clock),
     retentionDays: 30,
+    leaseSeconds: LEASE_SECONDS,
   };
-  return { store, fannedOut, deps };
+  return { store, fannedOut, deps, advance: (ms: number) => (clock += ms) };
 }
+
+const failingOnce = () => {
+  let calls = 0;
+  return async () => {
+    calls++;
+    if (calls === 1) throw new Error('flaky');
+  };
+};
 
 describe('processInboundEvent', () => {
   it('stores a new event as processed, with TTL, and fans it out once', async () => {
     const { store, fannedOut, deps } = setup();
-    const outcome = await processInboundEvent(queued(), { messageId: 'm1' }, deps);
-    expect(outcome).toMatchObject({ outcome: 'processed', attempts: 1 });
-    const stored = await store.get(queued().id);
+    expect(await processInboundEvent(queued(), delivery('m1'), deps)).toMatchObject({ outcome: 'processed', attempts: 1 });
+    const stored = await store.get(id);
     expect(stored).toMatchObject({ status: 'processed', attempts: 1, duplicates: 0, ownerMessageId: 'm1', processedAt: '2026-11-23T10:00:01.000Z' });
     expect(stored!.expiresAt).toBe(Date.parse('2026-11-23T10:00:01.000Z') / 1000 + 30 * 86_400);
-    expect(fannedOut).toEqual([queued().id]);
+    expect(fannedOut).toEqual(['m1']);
   });
 
   it('acknowledges a second copy (another message) as a duplicate without fanning out again', async () => {
     const { store, fannedOut, deps } = setup();
-    await processInboundEvent(queued(), { messageId: 'm1' }, deps);
-    const second = await processInboundEvent(queued(), { messageId: 'm2' }, deps);
-    expect(second).toEqual({ outcome: 'duplicate', eventId: queued().id });
-    expect((await store.get(queued().id))!.duplicates).toBe(1);
+    await processInboundEvent(queued(), delivery('m1'), deps);
+    expect(await processInboundEvent(queued(), delivery('m2'), deps)).toEqual({ outcome: 'duplicate', eventId: id });
+    expect((await store.get(id))!.duplicates).toBe(1);
     expect(fannedOut).toHaveLength(1);
   });
 
   it('acknowledges a redelivery of the owning message after processing finished, without counting a duplicate', async () => {
     const { store, fannedOut, deps } = setup();
-    await processInboundEvent(queued(), { messageId: 'm1' }, deps);
+    await processInboundEvent(queued(), delivery('m1'), deps);
     // e.g. the worker crashed after processing but before SQS deleted the message
-    expect(await processInboundEvent(queued(), { messageId: 'm1' }, deps)).toEqual({ outcome: 'already-processed', eventId: queued().id });
-    expect(await store.get(queued().id)).toMatchObject({ duplicates: 0, attempts: 1 });
+    expect(await processInboundEvent(queued(), delivery('m1', 2), deps)).toEqual({ outcome: 'already-processed', eventId: id });
+    expect(await store.get(id)).toMatchObject({ duplicates: 0, attempts: 1 });
     expect(fannedOut).toHaveLength(1);
   });
 
   it('records a failure and rethrows it so the message is retried', async () => {
     const { store, deps } = setup({ processor: async () => Promise.reject(new Error('upstream 503')) });
-    await expect(processInboundEvent(queued(), { messageId: 'm1' }, deps)).rejects.toThrow('upstream 503');
-    expect(await store.get(queued().id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'Error: upstream 503' });
+    await expect(processInboundEvent(queued(), delivery('m1'), deps)).rejects.toThrow('upstream 503');
+    expect(await store.get(id)).toMatchObject({ status: 'failed', attempts: 1, lastError: 'Error: upstream 503' });
   });
 
-  it('resumes on redelivery of the same message and counts the attempt', async () => {
-    let calls = 0;
-    const { store, fannedOut, deps } = setup({
-      processor: async () => {
-        calls++;
-        if (calls === 1) throw new Error('flaky');
-      },
-    });
-    await expect(processInboundEvent(queued(), { messageId: 'm1' }, deps)).rejects.toThrow('flaky');
-    const retry = await processInboundEvent(queued(), { messageId: 'm1' }, deps);
-    expect(retry).toMatchObject({ outcome: 'processed', attempts: 2 });
-    expect(await store.get(queued().id)).toMatchObject({ status: 'processed', attempts: 2, duplicates: 0 });
-    expect(store.events.get(queued().id)!.lastError).toBeUndefined();
+  it('resumes on a newer delivery of the same message and counts the attempt', async () => {
+    const { store, fannedOut, deps } = setup({ processor: failingOnce() });
+    await expect(processInboundEvent(queued(), delivery('m1', 1), deps)).rejects.toThrow('flaky');
+    expect(await processInboundEvent(queued(), delivery('m1', 2), deps)).toMatchObject({ outcome: 'processed', attempts: 2 });
+    const stored = await store.get(id);
+    expect(stored).toMatchObject({ status: 'processed', attempts: 2, duplicates: 0 });
+    expect(stored!.lastError).toBeUndefined();
     expect(fannedOut).toHaveLength(1);
   });
 
-  it('lets a provider retry (another message) take over an event whose processing failed', async () => {
-    let fail = true;
-    const { store, deps } = setup({ processor: async () => { if (fail) throw new Error('down'); } });
-    await expect(processInboundEvent(queued(), { messageId: 'm1' }, deps)).rejects.toThrow('down');
-    fail = false;
-    expect(await processInboundEvent(queued(), { messageId: 'm2' }, deps)).toMatchObject({ outcome: 'processed' });
-    expect(await store.get(queued().id)).toMatchObject({ ownerMessageId: 'm2', status: 'processed' });
-    // The original message, redelivered later, is now just a duplicate.
-    expect(await processInboundEvent(queued(), { messageId: 'm1' }, deps)).toMatchObject({ outcome: 'duplicate' });
+  it('lets one copy take over a failed event; the other, arriving after, is a duplicate', async () => {
+    const { store, fannedOut, deps } = setup({ processor: failingOnce() });
+    await expect(processInboundEvent(queued(), delivery('m1', 1), deps)).rejects.toThrow('flaky');
+    // A provider retry (m2) takes over first; the original message's redelivery comes after it.
+    expect(await processInboundEvent(queued(), delivery('m2', 1), deps)).toMatchObject({ outcome: 'processed' });
+    expect(await processInboundEvent(queued(), delivery('m1', 2), deps)).toMatchObject({ outcome: 'duplicate' });
+    expect(await store.get(id)).toMatchObject({ ownerMessageId: 'm2', status: 'processed' });
+    expect(fannedOut).toEqual(['m2']);
   });
 
-  it('treats a copy arriving while the owner is still in flight as a duplicate', async () => {
-    const { store, deps } = setup();
-    await store.insertIfAbsent({ ...queued(), status: 'received', attempts: 1, duplicates: 0, ownerMessageId: 'm1', storedAt: 'x', expiresAt: 0 } as StoredEvent);
-    expect(await processInboundEvent(queued(), { messageId: 'm2' }, deps)).toMatchObject({ outcome: 'duplicate' });
+  it('does not let a copy take an event over while its owner still holds the lease', async () => {
+    const { fannedOut, deps } = setup({
+      processor: async () => {
+        // While m1 is processing, a provider retry arrives.
+        expect(await processInboundEvent(queued(), delivery('m2'), { ...deps, processorFor: () => undefined })).toMatchObject({ outcome: 'duplicate' });
+      },
+    });
+    expect(await processInboundEvent(queued(), delivery('m1'), deps)).toMatchObject({ outcome: 'processed' });
+    expect(fannedOut).toEqual(['m1']);
+  });
+
+  it('fences a superseded delivery: its result is not recorded over the newer one', async () => {
+    let inner: Promise<unknown> | undefined;
+    const { store, fannedOut, deps } = setup({
+      processor: async (event) => {
+        // Delivery 1 of m1 is slow; SQS redelivers m1 (delivery 2), which takes over and finishes first.
+        if (event.ownerReceiveCount === 1) inner = processInboundEvent(queued(), delivery('m1', 2), { ...deps, processorFor: () => undefined });
+        await inner;
+      },
+    });
+    expect(await processInboundEvent(queued(), delivery('m1', 1), deps)).toEqual({ outcome: 'superseded', eventId: id });
+    expect(await inner).toMatchObject({ outcome: 'processed' });
+    expect(await store.get(id)).toMatchObject({ status: 'processed', ownerReceiveCount: 2, attempts: 2 });
+    expect(fannedOut).toEqual(['m1', 'm1']);
+  });
+
+  it('rescues an event stuck in received (owner died without a trace) once the lease runs out', async () => {
+    const { store, deps, advance } = setup();
+    // The first delivery inserted the record and died (timeout, out of memory) before recording anything.
+    await store.insertIfAbsent({
+      ...queued(),
+      status: 'received',
+      attempts: 1,
+      duplicates: 0,
+      ownerMessageId: 'm1',
+      ownerReceiveCount: 1,
+      leaseUntil: Date.parse('2026-11-23T10:00:01.000Z') + LEASE_SECONDS * 1000,
+      storedAt: '',
+      expiresAt: 0,
+    } as StoredEvent);
+    expect(await processInboundEvent(queued(), delivery('redriven-from-dlq'), deps)).toMatchObject({ outcome: 'duplicate' });
+    advance(LEASE_SECONDS * 1000 + 1);
+    expect(await processInboundEvent(queued(), delivery('redriven-again'), deps)).toMatchObject({ outcome: 'processed', attempts: 2 });
+    expect(await store.get(id)).toMatchObject({ status: 'processed', ownerMessageId: 'redriven-again' });
+  });
+
+  it('asks an older delivery of the owning message to retry later instead of dropping it', async () => {
+    const { deps } = setup({
+      processor: async () => {
+        await expect(processInboundEvent(queued(), delivery('m1', 1), { ...deps, processorFor: () => undefined })).rejects.toThrow(EventBusyError);
+      },
+    });
+    expect(await processInboundEvent(queued(), delivery('m1', 2), deps)).toMatchObject({ outcome: 'processed' });
   });
 
   it('fails loudly when a source names a processor nobody registered', async () => {
     const { deps } = setup();
-    await expect(processInboundEvent(queued(), { messageId: 'm1' }, { ...deps, processorFor: () => 'servicem8-fetch' })).rejects.toThrow(
+    await expect(processInboundEvent(queued(), delivery('m1'), { ...deps, processorFor: () => 'servicem8-fetch' })).rejects.toThrow(
       "no processor named 'servicem8-fetch'",
     );
   });

@@ -20,6 +20,8 @@ const event = (channel: string): StoredEvent => ({
   attempts: 1,
   duplicates: 0,
   ownerMessageId: 'm',
+  ownerReceiveCount: 1,
+  leaseUntil: 0,
   storedAt: '2026-11-23T10:00:00.000Z',
   expiresAt: 0,
 });

@@ -9,7 +9,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { EventKey, EventListQuery, EventPage, EventStore, InsertOutcome } from '../../core/ports';
+import type { EventKey, EventListQuery, EventPage, EventStore, InsertOutcome, ProcessingClaim } from '../../core/ports';
 import type { EventStatus, StoredEvent } from '../../core/events/inbound-event';
 import { BadRequestError } from '../../core/errors';
 import { EVENTS_TABLE } from './table-definitions';
@@ -47,55 +47,62 @@ export class DynamoDbEventStore implements EventStore {
     }
   }
 
-  async transferOwnership(id: string, fromMessageId: string, toMessageId: string): Promise<boolean> {
+  async claim(event: EventKey, claim: ProcessingClaim, nowMs: number): Promise<StoredEvent | undefined> {
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: event.id },
+          UpdateExpression:
+            'SET ownerMessageId = :me, ownerReceiveCount = :receive, leaseUntil = :lease, #status = :received, statusDay = :statusDay ADD attempts :one',
+          ConditionExpression:
+            'attribute_exists(id) AND #status <> :processed AND ' +
+            '((ownerMessageId = :me AND ownerReceiveCount < :receive) OR #status = :failed OR leaseUntil < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':me': claim.messageId,
+            ':receive': claim.receiveCount,
+            ':lease': claim.leaseUntil,
+            ':now': nowMs,
+            ':received': 'received',
+            ':processed': 'processed',
+            ':failed': 'failed',
+            ':one': 1,
+            ':statusDay': `received#${dayOf(new Date(event.receivedAt))}`,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes ? fromItem(result.Attributes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async markProcessed(event: EventKey, claim: ProcessingClaim, processedAt: string): Promise<boolean> {
+    return this.setStatus(event, claim, 'processed', 'SET processedAt = :at', 'REMOVE lastError', { ':at': processedAt });
+  }
+
+  async markFailed(event: EventKey, claim: ProcessingClaim, error: string): Promise<boolean> {
+    return this.setStatus(event, claim, 'failed', 'SET lastError = :error', '', { ':error': error });
+  }
+
+  async recordDuplicate(id: string): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id },
-          UpdateExpression: 'SET ownerMessageId = :to ADD attempts :zero',
-          ConditionExpression: '#status = :failed AND ownerMessageId = :from',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':to': toMessageId, ':from': fromMessageId, ':failed': 'failed', ':zero': 0 },
+          UpdateExpression: 'ADD duplicates :one',
+          // Never resurrect an item TTL removed as a stub holding only a counter.
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeValues: { ':one': 1 },
         }),
       );
-      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-  }
-
-  async recordAttempt(id: string): Promise<number> {
-    const result = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id },
-        UpdateExpression: 'ADD attempts :one',
-        ExpressionAttributeValues: { ':one': 1 },
-        ReturnValues: 'UPDATED_NEW',
-      }),
-    );
-    return Number(result.Attributes?.attempts ?? 0);
-  }
-
-  async markProcessed(event: EventKey, processedAt: string): Promise<void> {
-    await this.setStatus(event, 'processed', 'SET processedAt = :at', 'REMOVE lastError', { ':at': processedAt });
-  }
-
-  async markFailed(event: EventKey, error: string): Promise<void> {
-    await this.setStatus(event, 'failed', 'SET lastError = :error', '', { ':error': error });
-  }
-
-  async recordDuplicate(id: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id },
-        UpdateExpression: 'ADD duplicates :one',
-        ExpressionAttributeValues: { ':one': 1 },
-      }),
-    );
   }
 
   async get(id: string): Promise<StoredEvent | undefined> {
@@ -158,17 +165,36 @@ export class DynamoDbEventStore implements EventStore {
     return ids.flatMap((id) => found.get(id) ?? []);
   }
 
-  private async setStatus(event: EventKey, status: EventStatus, set: string, remove: string, values: Record<string, unknown>) {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id: event.id },
-        UpdateExpression: `${set}, #status = :status, statusDay = :statusDay ${remove}`,
-        ConditionExpression: 'attribute_exists(id)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ...values, ':status': status, ':statusDay': `${status}#${dayOf(new Date(event.receivedAt))}` },
-      }),
-    );
+  private async setStatus(
+    event: EventKey,
+    claim: ProcessingClaim,
+    status: EventStatus,
+    set: string,
+    remove: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: event.id },
+          UpdateExpression: `${set}, #status = :status, statusDay = :statusDay ${remove}`,
+          ConditionExpression: 'ownerMessageId = :me AND ownerReceiveCount = :receive',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ...values,
+            ':status': status,
+            ':statusDay': `${status}#${dayOf(new Date(event.receivedAt))}`,
+            ':me': claim.messageId,
+            ':receive': claim.receiveCount,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 }
 

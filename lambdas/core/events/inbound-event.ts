@@ -30,8 +30,10 @@ export interface StoredEvent extends Omit<QueuedEvent, 'version'> {
   attempts: number;
   /** Copies of this event that arrived later and were acknowledged without being processed again. */
   duplicates: number;
-  /** The SQS message currently allowed to process the event; a redelivery of the same message resumes it. */
+  /** The SQS message currently allowed to process the event, which delivery of it, and until when. */
   ownerMessageId: string;
+  ownerReceiveCount: number;
+  leaseUntil: number;
   storedAt: string;
   processedAt?: string;
   lastError?: string;

@@ -1,25 +1,39 @@
 /**
  * Worker use case: store a queued event exactly once, run its processing step, fan it out.
  *
- * SQS delivers at least once and providers retry, so the same event can arrive as several messages. The first
- * message to insert the record owns it; a redelivery of that same message (same SQS message id) resumes where a
- * crash or error left off (or is simply acknowledged if processing had finished); any other copy is acknowledged as a duplicate and never fanned out again, except that
- * a copy arriving after processing failed takes the event over, so a provider retry can rescue it.
+ * SQS delivers at least once and providers retry, so one event can arrive as several messages. The first message
+ * to insert the record claims it, with a lease as long as the queue's visibility timeout. Another delivery may take
+ * the event over only atomically (a conditional write): a newer delivery of the owning message (after a crash or
+ * timeout), any copy once processing failed (so a provider retry or a DLQ redrive can rescue it), or any copy once
+ * the lease ran out (the owner died without recording anything). Every other copy is acknowledged as a duplicate
+ * and never fanned out again. Status updates are fenced on the claim, so a superseded owner cannot overwrite them.
  */
-import type { EventProcessor, EventStore } from '../ports';
+import type { EventProcessor, EventStore, ProcessingClaim } from '../ports';
 import type { QueuedEvent, StoredEvent } from './inbound-event';
 import type { FanOutResult } from '../realtime/fan-out';
 
 export interface DeliveryAttempt {
   /** SQS message id: stable across redeliveries of one message. */
   messageId: string;
+  /** SQS ApproximateReceiveCount of this delivery. */
+  receiveCount: number;
 }
 
 export type ProcessOutcome =
   | { outcome: 'processed'; eventId: string; attempts: number; fanOut: FanOutResult }
   | { outcome: 'duplicate'; eventId: string }
   /** The owner's own message again after it was processed (e.g. a crash between processing and the SQS delete). */
-  | { outcome: 'already-processed'; eventId: string };
+  | { outcome: 'already-processed'; eventId: string }
+  /** Another delivery took the event over while this one ran; it records the result. */
+  | { outcome: 'superseded'; eventId: string };
+
+/** An older delivery of the same message still holds the event: retry this one later rather than drop it. */
+export class EventBusyError extends Error {
+  constructor(eventId: string) {
+    super(`event ${eventId} is being processed by an earlier delivery of this message`);
+    this.name = 'EventBusyError';
+  }
+}
 
 export interface ProcessInboundDeps {
   store: EventStore;
@@ -28,6 +42,8 @@ export interface ProcessInboundDeps {
   processorFor: (sourceId: string) => string | undefined;
   now: () => Date;
   retentionDays: number;
+  /** How long a claim protects an event; the queue's visibility timeout. */
+  leaseSeconds: number;
 }
 
 export async function processInboundEvent(
@@ -36,13 +52,16 @@ export async function processInboundEvent(
   deps: ProcessInboundDeps,
 ): Promise<ProcessOutcome> {
   const now = deps.now();
+  const claim: ProcessingClaim = { ...attempt, leaseUntil: now.getTime() + deps.leaseSeconds * 1000 };
   const { version: _version, ...fields } = queued;
   const fresh: StoredEvent = {
     ...fields,
     status: 'received',
     attempts: 1,
     duplicates: 0,
-    ownerMessageId: attempt.messageId,
+    ownerMessageId: claim.messageId,
+    ownerReceiveCount: claim.receiveCount,
+    leaseUntil: claim.leaseUntil,
     storedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionDays * 86_400,
   };
@@ -51,19 +70,15 @@ export async function processInboundEvent(
   const insert = await deps.store.insertIfAbsent(fresh);
   if (!insert.inserted) {
     const existing = insert.existing;
-    if (existing.status === 'processed' && existing.ownerMessageId === attempt.messageId) {
-      return { outcome: 'already-processed', eventId: existing.id };
-    }
-    const resumable =
-      existing.status !== 'processed' &&
-      (existing.ownerMessageId === attempt.messageId ||
-        (existing.status === 'failed' &&
-          (await deps.store.transferOwnership(existing.id, existing.ownerMessageId, attempt.messageId))));
-    if (!resumable) {
+    const ownMessage = existing.ownerMessageId === attempt.messageId;
+    if (existing.status === 'processed' && ownMessage) return { outcome: 'already-processed', eventId: existing.id };
+    const claimed = existing.status === 'processed' ? undefined : await deps.store.claim(existing, claim, now.getTime());
+    if (!claimed) {
+      if (ownMessage && existing.status !== 'processed') throw new EventBusyError(existing.id);
       await deps.store.recordDuplicate(existing.id);
       return { outcome: 'duplicate', eventId: existing.id };
     }
-    event = { ...existing, attempts: await deps.store.recordAttempt(existing.id) };
+    event = claimed;
   }
 
   try {
@@ -74,11 +89,11 @@ export async function processInboundEvent(
       await processor(event);
     }
     const fanOut = await deps.fanOut(event);
-    await deps.store.markProcessed(event, deps.now().toISOString());
+    if (!(await deps.store.markProcessed(event, claim, deps.now().toISOString()))) return { outcome: 'superseded', eventId: event.id };
     return { outcome: 'processed', eventId: event.id, attempts: event.attempts, fanOut };
   } catch (error) {
     // The original error decides the retry; failing to record it must not replace it.
-    await deps.store.markFailed(event, describeError(error)).catch(() => undefined);
+    await deps.store.markFailed(event, claim, describeError(error)).catch(() => undefined);
     throw error;
   }
 }

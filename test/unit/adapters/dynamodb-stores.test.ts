@@ -33,6 +33,8 @@ function storedEvent(index: number, receivedAt: string, overrides: Partial<Store
     attempts: 1,
     duplicates: 0,
     ownerMessageId: `m${index}`,
+    ownerReceiveCount: 1,
+    leaseUntil: Date.parse(receivedAt) + 180_000,
     storedAt: receivedAt,
     expiresAt: 0,
     ...overrides,
@@ -64,27 +66,38 @@ describe('DynamoDbEventStore', () => {
     expect(second).toMatchObject({ inserted: false, existing: { body: first.body, ownerMessageId: 'm100' } });
   });
 
-  it('counts attempts and duplicates atomically and moves status with its index', async () => {
+  it('claims atomically, fences status updates on the claim, and moves status with its index', async () => {
     const event = storedEvent(101, '2026-11-23T11:00:01.000Z');
+    const owner = { messageId: 'm101', receiveCount: 1, leaseUntil: event.leaseUntil };
     await events.insertIfAbsent(event);
-    expect(await events.recordAttempt(event.id)).toBe(2);
+    const nowMs = Date.parse('2026-11-23T11:00:02.000Z');
+
+    // Lease held, not failed: another message may not claim; a newer delivery of the owner may.
+    expect(await events.claim(event, { messageId: 'other', receiveCount: 1, leaseUntil: 0 }, nowMs)).toBeUndefined();
+    const newer = { messageId: 'm101', receiveCount: 2, leaseUntil: nowMs + 180_000 };
+    expect(await events.claim(event, newer, nowMs)).toMatchObject({ attempts: 2, ownerReceiveCount: 2, status: 'received' });
+    // The superseded first delivery can no longer record anything.
+    expect(await events.markFailed(event, owner, 'Error: stale')).toBe(false);
+    expect(await events.markFailed(event, newer, 'Error: boom')).toBe(true);
     await Promise.all([events.recordDuplicate(event.id), events.recordDuplicate(event.id)]);
-    await events.markFailed(event, 'Error: boom');
     expect(await events.get(event.id)).toMatchObject({ status: 'failed', attempts: 2, duplicates: 2, lastError: 'Error: boom' });
     expect((await events.list({ status: 'failed', limit: 10 })).events.map((e) => e.id)).toContain(event.id);
 
-    expect(await events.transferOwnership(event.id, 'not-the-owner', 'm-new')).toBe(false);
-    expect(await events.transferOwnership(event.id, 'm101', 'm-new')).toBe(true);
-    await events.markProcessed(event, '2026-11-23T11:00:02.000Z');
+    // Failed: any copy may take over, but only one of two racing copies wins.
+    const racers = await Promise.all(['m-a', 'm-b'].map((messageId) => events.claim(event, { messageId, receiveCount: 1, leaseUntil: nowMs + 180_000 }, nowMs)));
+    expect(racers.filter(Boolean)).toHaveLength(1);
+    const winner = racers.find(Boolean)!;
+    expect(await events.markProcessed(event, { messageId: winner.ownerMessageId, receiveCount: 1, leaseUntil: 0 }, '2026-11-23T11:00:03.000Z')).toBe(true);
     const processed = await events.get(event.id);
-    expect(processed).toMatchObject({ status: 'processed', ownerMessageId: 'm-new' });
+    expect(processed).toMatchObject({ status: 'processed', attempts: 3 });
     expect(processed!.lastError).toBeUndefined();
-    expect(await events.transferOwnership(event.id, 'm-new', 'm-3')).toBe(false);
+    expect(await events.claim(event, { messageId: 'late', receiveCount: 9, leaseUntil: 0 }, nowMs + 10_000_000)).toBeUndefined();
     expect((await events.list({ status: 'failed', limit: 10 })).events.map((e) => e.id)).not.toContain(event.id);
   });
 
-  it('refuses status updates for events that do not exist', async () => {
-    await expect(events.markProcessed({ id: 'evt_missing', receivedAt: now.toISOString() }, now.toISOString())).rejects.toThrow();
+  it('never resurrects a removed event as a counter stub', async () => {
+    await events.recordDuplicate('evt_gone');
+    expect(await events.get('evt_gone')).toBeUndefined();
   });
 
   it('pages newest first across day partitions, with source and status filters', async () => {

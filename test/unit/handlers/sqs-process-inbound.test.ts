@@ -45,6 +45,7 @@ function setup() {
     processorFor: () => 'fail-on-poison',
     now: () => new Date(),
     retentionDays: 30,
+    leaseSeconds: 180,
     logger: new Logger({ logLevel: 'SILENT' }),
   });
   return { store, connections, messenger, handler };
