@@ -28,7 +28,12 @@ export class HttpApiGateway {
   constructor(private readonly routes: readonly HttpRoute[]) {}
 
   async listen(port: number): Promise<string> {
-    this.server = createServer((request, response) => void this.handle(request, response));
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        console.error('[http-api-gateway]', error);
+        if (!response.headersSent) writeJson(response, 500, { message: 'Internal Server Error' });
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, '127.0.0.1', resolve);
@@ -85,7 +90,11 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
     const actual = pathParts[index]!;
     if (expected.startsWith('{') && expected.endsWith('}')) {
       if (actual === '') return undefined;
-      parameters[expected.slice(1, -1)] = decodeURIComponent(actual);
+      try {
+        parameters[expected.slice(1, -1)] = decodeURIComponent(actual);
+      } catch {
+        return undefined; // malformed percent-encoding: no route matches, as API Gateway answers 404
+      }
     } else if (expected !== actual) {
       return undefined;
     }

@@ -44,8 +44,18 @@ export class WebSocketGateway {
   }
 
   async listen(port: number): Promise<void> {
-    this.server = createServer((request, response) => void this.handleManagementApi(request, response));
-    this.server.on('upgrade', (request, socket, head) => void this.handleUpgrade(request, socket, head));
+    this.server = createServer((request, response) => {
+      this.handleManagementApi(request, response).catch((error: unknown) => {
+        console.error('[websocket-gateway]', error);
+        if (!response.headersSent) reply(response, 500, { message: 'Internal Server Error' });
+      });
+    });
+    this.server.on('upgrade', (request, socket, head) => {
+      this.handleUpgrade(request, socket, head).catch((error: unknown) => {
+        console.error('[websocket-gateway]', error);
+        socket.destroy();
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, '127.0.0.1', resolve);
@@ -114,7 +124,12 @@ export class WebSocketGateway {
   private async handleManagementApi(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const match = /^\/(?:[^/]+\/)?@connections\/([^/?]+)$/.exec(new URL(request.url ?? '/', 'http://localhost').pathname);
     if (!match) return void reply(response, 404, { message: 'Not Found' });
-    const connectionId = decodeURIComponent(match[1]!);
+    let connectionId: string;
+    try {
+      connectionId = decodeURIComponent(match[1]!);
+    } catch {
+      return void reply(response, 400, { message: 'Invalid connection id' }, { 'x-amzn-errortype': 'BadRequestException' });
+    }
     const connection = this.connections.get(connectionId);
     if (!connection) return void reply(response, 410, { message: 'Gone' }, { 'x-amzn-errortype': 'GoneException' });
 

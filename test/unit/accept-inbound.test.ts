@@ -62,6 +62,12 @@ describe('acceptInbound', () => {
       secrets: ['secret-token'],
     });
     expect(event!.headers).toEqual({ 'x-event': 'deal.won', 'x-request-id': 'r' });
+    const [github] = accept(tokenSource, {
+      headers: { 'x-hook-token': 't', 'x-hub-signature': 'sha1=abc', 'x-hub-signature-256': 'sha256=def', 'x-api-key': 'k', 'x-github-event': 'push' },
+      body: '{"data":{"id":"1"}}',
+      secrets: ['t'],
+    });
+    expect(github!.headers).toEqual({ 'x-github-event': 'push' });
     expect(accept()[0]!.headers['webhook-signature']).toBeUndefined();
   });
 
@@ -97,6 +103,16 @@ describe('acceptInbound', () => {
     const body = '{}';
     const headers = standardWebhookHeaders(DEMO_SECRET, 'msg_old', body, new Date(Date.now() - 301_000));
     expect(statusOf(() => accept(demo, { headers, body }))).toEqual([401, 'stale_timestamp']);
+  });
+
+  it('never echoes the body in the malformed-JSON message (it reaches logs)', () => {
+    const body = '{"password": "hunter2" oops';
+    try {
+      accept(demo, { body, headers: standardWebhookHeaders(DEMO_SECRET, 'm', body) });
+      throw new Error('accepted');
+    } catch (error) {
+      expect((error as Error).message).toBe('body is not valid JSON');
+    }
   });
 
   it('refuses malformed JSON on a JSON source only after the signature is good', () => {

@@ -112,6 +112,12 @@ describe('Standard Webhooks verification', () => {
     expect(reason(canonical({ now: CANONICAL.timestamp - 301 }))).toBe('stale_timestamp');
   });
 
+  it('refuses to verify with a secret too short to be safe (an empty key would accept forgeries)', () => {
+    for (const secret of ['whsec_', '!!!!', 'whsec_' + Buffer.from('fifteen bytes!!').toString('base64')]) {
+      expect(canonical({ secrets: [secret] })).toThrow(ConfigurationError);
+    }
+  });
+
   it('reports missing headers as missing_signature', () => {
     const check = () =>
       verifyStandardWebhook({ headers: { 'webhook-id': 'x' }, rawBody: Buffer.from('{}'), secrets: [CANONICAL.secret], nowSeconds: 0, toleranceSeconds: 300 });

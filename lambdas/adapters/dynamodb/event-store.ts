@@ -18,9 +18,14 @@ const DAY_MS = 86_400_000;
 const INDEX_KEYS = ['day', 'sourceDay', 'statusDay', 'receivedAtId'] as const;
 
 interface ListCursor {
+  /** The query the cursor belongs to (index and filters): reusing it with another query is a 400, not a 500. */
+  query: string;
   day: string;
   key?: Record<string, string>;
 }
+
+/** Day buckets one request may walk: a sparse filter over a long retention answers with a cursor, not a timeout. */
+const MAX_DAYS_PER_REQUEST = 14;
 
 export class DynamoDbEventStore implements EventStore {
   constructor(
@@ -117,13 +122,15 @@ export class DynamoDbEventStore implements EventStore {
    */
   async list(query: EventListQuery): Promise<EventPage> {
     const { indexName, partitionAttribute, partitionValue } = indexFor(query);
+    const queryKey = `${indexName}|${query.source ?? ''}|${query.status ?? ''}`;
     const now = this.options.now?.() ?? new Date();
+    const today = dayOf(now);
     const oldestDay = dayOf(new Date(now.getTime() - (this.options.retentionDays + 1) * DAY_MS));
-    let cursor: ListCursor = query.cursor ? decodeCursor(query.cursor) : { day: dayOf(now) };
+    let cursor: ListCursor = query.cursor ? decodeCursor(query.cursor, queryKey, today) : { query: queryKey, day: today };
     const ids: string[] = [];
+    const filterByStatus = query.source !== undefined && query.status !== undefined;
 
-    while (ids.length < query.limit && cursor.day >= oldestDay) {
-      const filterByStatus = query.source !== undefined && query.status !== undefined;
+    for (let days = 0; ids.length < query.limit && cursor.day >= oldestDay && days < MAX_DAYS_PER_REQUEST; ) {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
@@ -141,22 +148,27 @@ export class DynamoDbEventStore implements EventStore {
         }),
       );
       for (const item of page.Items ?? []) ids.push(String(item.id));
-      cursor = page.LastEvaluatedKey
-        ? { day: cursor.day, key: page.LastEvaluatedKey as Record<string, string> }
-        : { day: previousDay(cursor.day) };
+      if (page.LastEvaluatedKey) {
+        cursor = { query: queryKey, day: cursor.day, key: page.LastEvaluatedKey as Record<string, string> };
+      } else {
+        cursor = { query: queryKey, day: previousDay(cursor.day) };
+        days++;
+      }
     }
 
     const events = await this.getMany(ids);
-    const more = cursor.day >= oldestDay;
-    return { events, cursor: more && ids.length >= query.limit ? encodeCursor(cursor) : undefined };
+    // A page may hold fewer events than the limit (a sparse filter); clients follow the cursor until it is null.
+    return { events, cursor: cursor.day >= oldestDay ? encodeCursor(cursor) : undefined };
   }
 
   private async getMany(ids: string[]): Promise<StoredEvent[]> {
     if (ids.length === 0) return [];
     const found = new Map<string, StoredEvent>();
     let keys: Record<string, unknown>[] | undefined = ids.map((id) => ({ id }));
-    // BatchGet may return some keys as unprocessed under load; ask again for just those.
-    for (let round = 0; keys && keys.length > 0 && round < 5; round++) {
+    // BatchGet may return some keys as unprocessed under load; ask again for just those, backing off.
+    for (let round = 0; keys && keys.length > 0; round++) {
+      if (round === 6) throw new Error(`DynamoDB left ${keys.length} keys unprocessed after ${round} attempts`);
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** round));
       const result: BatchGetCommandOutput = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
       for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item.id), fromItem(item));
       keys = result.UnprocessedKeys?.[this.tableName]?.Keys;
@@ -238,15 +250,21 @@ function encodeCursor(cursor: ListCursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 }
 
-function decodeCursor(encoded: string): ListCursor {
+function decodeCursor(encoded: string, queryKey: string, today: string): ListCursor {
+  let cursor: ListCursor;
   try {
-    const cursor = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as ListCursor;
-    const keyIsValid =
-      cursor.key === undefined ||
-      (typeof cursor.key === 'object' && cursor.key !== null && Object.values(cursor.key).every((v) => typeof v === 'string'));
-    if (typeof cursor.day !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(cursor.day) || !keyIsValid) throw new Error('shape');
-    return cursor;
+    cursor = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as ListCursor;
   } catch {
+    cursor = {} as ListCursor;
+  }
+  if (typeof cursor !== 'object' || cursor === null) cursor = {} as ListCursor;
+  const keyIsValid =
+    cursor.key === undefined ||
+    (typeof cursor.key === 'object' && cursor.key !== null && Object.values(cursor.key).every((value) => typeof value === 'string'));
+  const dayIsValid = typeof cursor.day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(cursor.day) && cursor.day <= today;
+  if (!dayIsValid || !keyIsValid || typeof cursor.query !== 'string') {
     throw new BadRequestError('cursor is not valid; pass the cursor of a previous page unchanged');
   }
+  if (cursor.query !== queryKey) throw new BadRequestError('cursor belongs to a query with other source/status filters');
+  return cursor;
 }

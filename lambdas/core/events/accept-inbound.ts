@@ -17,15 +17,9 @@ export const MAX_QUEUE_MESSAGE_BYTES = 256 * 1024;
 /** Default raw-body limit: the SQS limit minus room for the envelope (ids, headers). */
 export const DEFAULT_MAX_BODY_BYTES = 240 * 1024;
 
-const DROPPED_HEADERS = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'host',
-  'content-length',
-  'connection',
-  'webhook-signature',
-]);
+/** Never kept: transport noise, and anything that may carry a credential or a signature made with one. */
+const DROPPED_HEADERS = new Set(['host', 'content-length', 'connection']);
+const CREDENTIAL_HEADER = /authorization|cookie|signature|token|secret|api-?key|password|^x-amzn-/i;
 
 export interface InboundRequest {
   method: string;
@@ -35,6 +29,12 @@ export interface InboundRequest {
   requestId: string;
 }
 
+/** The checks that need no secret: run before fetching one, so floods of wrong requests cost nothing. */
+export function checkRequestShape(request: Pick<InboundRequest, 'method' | 'rawBody'>, maxBodyBytes: number): void {
+  if (request.method.toUpperCase() !== 'POST') throw new MethodNotAllowedError(request.method, ['POST']);
+  if (request.rawBody.length > maxBodyBytes) throw new PayloadTooLargeError(request.rawBody.length, maxBodyBytes);
+}
+
 export function acceptInbound(input: {
   source: SourceDefinition;
   request: InboundRequest;
@@ -42,10 +42,7 @@ export function acceptInbound(input: {
   maxBodyBytes: number;
 }): QueuedEvent[] {
   const { source, request } = input;
-  if (request.method.toUpperCase() !== 'POST') throw new MethodNotAllowedError(request.method, ['POST']);
-  if (request.rawBody.length > input.maxBodyBytes) {
-    throw new PayloadTooLargeError(request.rawBody.length, input.maxBodyBytes);
-  }
+  checkRequestShape(request, input.maxBodyBytes);
   verifyRequest({
     verification: source.verification,
     headers: request.headers,
@@ -80,8 +77,9 @@ function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; 
     if (text === undefined) throw new MalformedPayloadError('body is not valid UTF-8 JSON');
     try {
       return { body: text, payloadFormat: 'json', payload: JSON.parse(text) as unknown };
-    } catch (error) {
-      throw new MalformedPayloadError(`body is not valid JSON: ${(error as Error).message}`);
+    } catch {
+      // JSON.parse's message quotes part of the body, which must not reach logs or responses.
+      throw new MalformedPayloadError('body is not valid JSON');
     }
   }
   if (text === undefined) return { body: rawBody.toString('base64'), payloadFormat: 'base64', payload: undefined };
@@ -116,13 +114,11 @@ function channelOf(source: SourceDefinition, payload: unknown): string {
 }
 
 function keptHeaders(source: SourceDefinition, headers: HeaderMap): Record<string, string> {
-  const secretHeaders = new Set<string>(DROPPED_HEADERS);
-  if (source.verification.scheme === 'hmac' || source.verification.scheme === 'token') {
-    secretHeaders.add(source.verification.header);
-  }
+  const configured = source.verification.scheme === 'hmac' || source.verification.scheme === 'token' ? source.verification.header : undefined;
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !secretHeaders.has(name) && !name.startsWith('x-amzn-')) kept[name] = value;
+    if (value === undefined || name === configured || DROPPED_HEADERS.has(name) || CREDENTIAL_HEADER.test(name)) continue;
+    kept[name] = value;
   }
   return kept;
 }

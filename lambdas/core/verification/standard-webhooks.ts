@@ -4,16 +4,23 @@
  * reports why a request failed. The package is used in the tests as the independent signer.
  */
 import { createHmac } from 'node:crypto';
-import { SignatureVerificationError } from '../errors';
+import { ConfigurationError, SignatureVerificationError } from '../errors';
 import { digestsEqual } from './timing-safe';
 import { checkTimestamp } from './replay-window';
 import type { HeaderMap } from './header-map';
 
 const SECRET_PREFIX = 'whsec_';
 
+/** The spec's secrets are 24–64 random bytes; a key this short would let anyone forge signatures. */
+export const MIN_KEY_BYTES = 16;
+
 export function standardWebhooksKey(secret: string): Buffer {
   const encoded = secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret;
-  return Buffer.from(encoded, 'base64');
+  const key = Buffer.from(encoded, 'base64');
+  if (key.length < MIN_KEY_BYTES) {
+    throw new ConfigurationError(`a Standard Webhooks secret must decode to at least ${MIN_KEY_BYTES} bytes`);
+  }
+  return key;
 }
 
 export function signStandardWebhook(secret: string, messageId: string, timestampSeconds: number, body: Buffer | string): string {

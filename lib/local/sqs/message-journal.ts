@@ -81,7 +81,8 @@ function sendRecordOf(message: JournaledMessage): JournalRecord {
     id: message.id,
     body: message.body,
     sentAt: message.sentAt,
-    visibleAt: 0, // in flight before a restart means visible again after it
+    // In flight before a restart means visible again after it; a delay that was never received is kept.
+    visibleAt: message.receiveCount > 0 ? 0 : message.visibleAt,
     receiveCount: message.receiveCount,
     firstReceivedAt: message.firstReceivedAt,
   };

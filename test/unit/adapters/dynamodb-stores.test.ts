@@ -127,10 +127,28 @@ describe('DynamoDbEventStore', () => {
     expect(evenFailed.events.filter((event) => Number(event.providerEventId.slice(1)) < 12)).toHaveLength(expected);
   });
 
-  it('refuses a forged cursor with a 400', async () => {
+  it('refuses a forged, future or foreign cursor with a 400', async () => {
+    const encode = (cursor: unknown) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
     await expect(events.list({ limit: 5, cursor: 'bm90LWpzb24' })).rejects.toThrow(BadRequestError);
-    const forged = Buffer.from(JSON.stringify({ day: '2026-11-23', key: { id: { S: 'x' } } })).toString('base64url');
-    await expect(events.list({ limit: 5, cursor: forged })).rejects.toThrow(BadRequestError);
+    await expect(events.list({ limit: 5, cursor: encode(null) })).rejects.toThrow(BadRequestError);
+    await expect(events.list({ limit: 5, cursor: encode({ query: 'byDay||', day: '2026-11-23', key: { id: { S: 'x' } } }) })).rejects.toThrow(BadRequestError);
+    await expect(events.list({ limit: 5, cursor: encode({ query: 'byDay||', day: '2999-01-01' }) })).rejects.toThrow(BadRequestError);
+    const bySource = await events.list({ source: 'even', limit: 1 });
+    expect(bySource.cursor).toBeDefined();
+    await expect(events.list({ status: 'failed', limit: 1, cursor: bySource.cursor })).rejects.toThrow('other source/status filters');
+  });
+
+  it('bounds the days one request walks: a sparse filter answers with fewer events and a cursor', async () => {
+    const page = await events.list({ source: 'nobody', limit: 10 });
+    expect(page.events).toEqual([]);
+    expect(page.cursor).toBeDefined();
+    let cursor = page.cursor;
+    let requests = 1;
+    while (cursor) {
+      cursor = (await events.list({ source: 'nobody', limit: 10, cursor })).cursor;
+      requests++;
+    }
+    expect(requests).toBe(Math.ceil((30 + 2) / 14));
   });
 });
 
