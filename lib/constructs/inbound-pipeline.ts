@@ -64,8 +64,10 @@ export class InboundPipeline extends Construct {
     this.worker.function.addEventSource(
       new SqsEventSource(this.queue, { batchSize: INBOUND_QUEUE.batchSize, reportBatchItemFailures: true }),
     );
-    props.eventsTable.grantReadWriteData(this.worker.function);
-    props.connectionsTable.grantReadWriteData(this.worker.function);
+    // Exactly the calls the worker makes: insert/claim/status on events; subscriber lookups and stale-connection
+    // removal on connections.
+    props.eventsTable.grant(this.worker.function, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    props.connectionsTable.grant(this.worker.function, 'dynamodb:Query', 'dynamodb:BatchWriteItem');
     for (const table of [props.eventsTable, props.connectionsTable]) {
       Validations.of(this.worker).acknowledge({ id: tableIndexesFinding(table), reason: "Queries on this table's own GSIs." });
     }

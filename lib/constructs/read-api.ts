@@ -34,7 +34,7 @@ export class ReadApi extends Construct {
         HOOKHUB_RETENTION_DAYS: String(props.retentionDays),
       },
     });
-    props.eventsTable.grantReadData(this.function.function);
+    props.eventsTable.grant(this.function.function, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem');
     Validations.of(this.function).acknowledge({ id: tableIndexesFinding(props.eventsTable), reason: 'List queries on the events GSIs.' });
     for (const queue of [props.inboundQueue, props.deadLetterQueue]) {
       queue.grant(this.function.function, 'sqs:GetQueueAttributes');

@@ -40,9 +40,9 @@ export class RealtimeApi extends Construct {
     const messages = new HookhubFunction(this, 'Default', { handler: 'wsDefault', timeout: Duration.seconds(10), environment });
 
     props.adminKey.grantRead(connect.function);
-    props.connectionsTable.grantWriteData(connect.function);
-    props.connectionsTable.grantReadWriteData(disconnect.function);
-    props.connectionsTable.grantWriteData(messages.function);
+    props.connectionsTable.grant(connect.function, 'dynamodb:PutItem', 'dynamodb:BatchWriteItem');
+    props.connectionsTable.grant(disconnect.function, 'dynamodb:Query', 'dynamodb:BatchWriteItem');
+    props.connectionsTable.grant(messages.function, 'dynamodb:BatchWriteItem');
     this.grantPush(messages);
     for (const fn of [connect, disconnect, messages]) {
       Validations.of(fn).acknowledge({ id: tableIndexesFinding(props.connectionsTable), reason: "Subscriber lookups on the connections table's own GSI." });

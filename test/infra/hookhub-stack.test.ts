@@ -139,6 +139,9 @@ describe('least privilege', () => {
     const actions = actionsOf(roleOf('InboundPipelineWorker'));
     expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:PutItem', 'dynamodb:Query', 'execute-api:ManageConnections']));
     expect(actions).not.toContain('sqs:SendMessage');
+    expect(actions.filter((action) => /dynamodb:(Scan|DeleteItem|BatchGetItem)/.test(action))).toEqual([]);
+    const queryStatement = statementsOf(roleOf('InboundPipelineWorker')).find((statement) => [statement.Action].flat().includes('dynamodb:Query'));
+    expect(JSON.stringify(queryStatement!.Resource)).toContain('/index/*');
     const pushStatement = statementsOf(roleOf('InboundPipelineWorker')).find((statement) => [statement.Action].flat().includes('execute-api:ManageConnections'));
     expect(JSON.stringify(pushStatement!.Resource)).toContain('/live/*/@connections/*');
   });
@@ -146,7 +149,7 @@ describe('least privilege', () => {
   it('keeps the read API read-only', () => {
     const actions = actionsOf(roleOf('ReadApiHandler'));
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'sqs:GetQueueAttributes']));
-    expect(actions.filter((action) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(action))).toEqual([]);
+    expect(actions.filter((action) => /dynamodb:(Put|Update|Delete|BatchWrite|Scan)/.test(action))).toEqual([]);
   });
 });
 
