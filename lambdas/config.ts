@@ -4,7 +4,8 @@
  */
 import { ConfigurationError } from './core/errors';
 import { parseHookhubConfig, type HookhubConfig } from './core/sources/source-definition';
-import { DEFAULT_MAX_BODY_BYTES, MAX_QUEUE_MESSAGE_BYTES } from './core/events/accept-inbound';
+import { DEFAULT_MAX_BODY_BYTES } from './core/events/accept-inbound';
+import { MAX_QUEUE_MESSAGE_BYTES } from './adapters/sqs/sqs-inbound-queue';
 import { INBOUND_QUEUE } from './adapters/sqs/queue-definitions';
 
 type Environment = NodeJS.ProcessEnv;

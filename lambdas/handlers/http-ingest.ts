@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { loadIngestConfig } from '../config';
-import { acceptInbound, checkRequestShape } from '../core/events/accept-inbound';
+import { acceptInbound } from '../core/events/accept-inbound';
 import { UnknownSourceError } from '../core/errors';
 import { findSource, type HookhubConfig } from '../core/sources/source-definition';
 import { normalizeHeaders } from '../core/verification/header-map';
@@ -30,16 +30,18 @@ export function buildHandler(deps: IngestDeps) {
     const source = findSource(deps.sources, sourceId);
     if (!source) throw new UnknownSourceError(sourceId);
 
-    const request = {
-      method: event.requestContext.http.method,
-      headers: normalizeHeaders(event.headers),
-      rawBody: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'),
-      receivedAt: deps.now(),
-      requestId: event.requestContext.requestId,
-    };
-    checkRequestShape(request, deps.maxBodyBytes);
-    const secrets = source.secret ? await deps.secrets.secretsFor(source.secret) : [];
-    const events = acceptInbound({ source, request, secrets, maxBodyBytes: deps.maxBodyBytes });
+    const events = await acceptInbound({
+      source,
+      request: {
+        method: event.requestContext.http.method,
+        headers: normalizeHeaders(event.headers),
+        rawBody: Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8'),
+        receivedAt: deps.now(),
+        requestId: event.requestContext.requestId,
+      },
+      loadSecrets: async () => (source.secret ? deps.secrets.secretsFor(source.secret) : []),
+      maxBodyBytes: deps.maxBodyBytes,
+    });
     await deps.queue.enqueue(events);
 
     deps.logger.info('accepted', { source: source.id, eventIds: events.map((queued) => queued.id) });

@@ -1,4 +1,4 @@
-import { acceptInbound, MAX_QUEUE_MESSAGE_BYTES } from '../../lambdas/core/events/accept-inbound';
+import { acceptInbound } from '../../lambdas/core/events/accept-inbound';
 import { HookhubError } from '../../lambdas/core/errors';
 import { eventIdFor } from '../../lambdas/core/events/event-id';
 import { DEMO_SECRET, source, standardWebhookHeaders } from '../fixtures/sources';
@@ -13,20 +13,25 @@ const tokenSource = source({
   channel: { field: 'data.room' },
 });
 
+let secretLoads = 0;
+
 function accept(definition = demo, overrides: { method?: string; headers?: Record<string, string>; body?: string | Buffer; secrets?: string[]; maxBodyBytes?: number } = {}) {
   const body = overrides.body ?? '{"type":"user.created","id":1}';
   const headers = overrides.headers ?? standardWebhookHeaders(DEMO_SECRET, 'msg_1', body.toString());
   return acceptInbound({
     source: definition,
     request: { method: overrides.method ?? 'POST', headers, rawBody: Buffer.isBuffer(body) ? body : Buffer.from(body), receivedAt: new Date(), requestId: 'req-1' },
-    secrets: overrides.secrets ?? [DEMO_SECRET],
+    loadSecrets: async () => {
+      secretLoads++;
+      return overrides.secrets ?? [DEMO_SECRET];
+    },
     maxBodyBytes: overrides.maxBodyBytes ?? 1024,
   });
 }
 
-function statusOf(run: () => unknown): [number, string] | 'accepted' {
+async function statusOf(run: () => Promise<unknown>): Promise<[number, string] | 'accepted'> {
   try {
-    run();
+    await run();
     return 'accepted';
   } catch (error) {
     if (error instanceof HookhubError) return [error.statusCode, error.code];
@@ -35,8 +40,8 @@ function statusOf(run: () => unknown): [number, string] | 'accepted' {
 }
 
 describe('acceptInbound', () => {
-  it('turns a verified Standard Webhooks request into one queued event keyed by webhook-id', () => {
-    const [event] = accept();
+  it('turns a verified Standard Webhooks request into one queued event keyed by webhook-id', async () => {
+    const [event] = await accept();
     expect(event).toMatchObject({
       version: 1,
       id: eventIdFor('demo', 'msg_1'),
@@ -50,29 +55,29 @@ describe('acceptInbound', () => {
     });
   });
 
-  it('gives the same provider event the same id, and different sources different ids', () => {
-    expect(accept()[0]!.id).toBe(accept()[0]!.id);
+  it('gives the same provider event the same id, and different sources different ids', async () => {
+    expect((await accept())[0]!.id).toBe((await accept())[0]!.id);
     expect(eventIdFor('a', 'msg_1')).not.toBe(eventIdFor('b', 'msg_1'));
   });
 
-  it('never queues credentials: signature and token headers are dropped', () => {
-    const [event] = accept(tokenSource, {
+  it('never queues credentials: signature and token headers are dropped', async () => {
+    const [event] = await accept(tokenSource, {
       headers: { 'x-hook-token': 'secret-token', 'x-event': 'deal.won', authorization: 'Bearer abc', cookie: 'a=b', 'x-request-id': 'r' },
       body: '{"data":{"id":"deal_9","room":"sales:eu"}}',
       secrets: ['secret-token'],
     });
     expect(event!.headers).toEqual({ 'x-event': 'deal.won', 'x-request-id': 'r' });
-    const [github] = accept(tokenSource, {
+    const [github] = await accept(tokenSource, {
       headers: { 'x-hook-token': 't', 'x-hub-signature': 'sha1=abc', 'x-hub-signature-256': 'sha256=def', 'x-api-key': 'k', 'x-github-event': 'push' },
       body: '{"data":{"id":"1"}}',
       secrets: ['t'],
     });
     expect(github!.headers).toEqual({ 'x-github-event': 'push' });
-    expect(accept()[0]!.headers['webhook-signature']).toBeUndefined();
+    expect((await accept())[0]!.headers['webhook-signature']).toBeUndefined();
   });
 
-  it('reads id, type and channel from the configured header and fields', () => {
-    const [event] = accept(tokenSource, {
+  it('reads id, type and channel from the configured header and fields', async () => {
+    const [event] = await accept(tokenSource, {
       headers: { 'x-hook-token': 't', 'x-event': 'deal.won' },
       body: '{"data":{"id":"deal_9","room":"sales:eu"}}',
       secrets: ['t'],
@@ -80,14 +85,14 @@ describe('acceptInbound', () => {
     expect(event).toMatchObject({ providerEventId: 'deal_9', type: 'deal.won', channel: 'sales:eu' });
   });
 
-  it('falls back to a content hash id and the source channel when the payload lacks them', () => {
-    const run = (body: string) => accept(tokenSource, { headers: { 'x-hook-token': 't' }, body, secrets: ['t'] })[0]!;
-    const first = run('{"data":{"room":"no spaces allowed"}}');
+  it('falls back to a content hash id and the source channel when the payload lacks them', async () => {
+    const run = async (body: string) => (await accept(tokenSource, { headers: { 'x-hook-token': 't' }, body, secrets: ['t'] }))[0]!;
+    const first = await run('{"data":{"room":"no spaces allowed"}}');
     expect(first.providerEventId).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(first.channel).toBe('crm');
     expect(first.type).toBe('webhook');
-    expect(run('{"data":{"room":"no spaces allowed"}}').id).toBe(first.id);
-    expect(run('{"data":{}}').id).not.toBe(first.id);
+    expect((await run('{"data":{"room":"no spaces allowed"}}')).id).toBe(first.id);
+    expect((await run('{"data":{}}')).id).not.toBe(first.id);
   });
 
   it.each([
@@ -95,43 +100,45 @@ describe('acceptInbound', () => {
     ['body over the limit', { maxBodyBytes: 10 }, [413, 'payload_too_large']],
     ['missing signature', { headers: { 'content-type': 'application/json' } }, [401, 'missing_signature']],
     ['wrong secret', { secrets: ['whsec_' + Buffer.from('another secret entirely').toString('base64')] }, [401, 'invalid_signature']],
-  ] as const)('refuses %s', (_case, overrides, expected) => {
-    expect(statusOf(() => accept(demo, overrides as never))).toEqual(expected);
+  ] as const)('refuses %s', async (_case, overrides, expected) => {
+    expect(await statusOf(() => accept(demo, overrides as never))).toEqual(expected);
   });
 
-  it('refuses a stale timestamp', () => {
+  it('refuses a stale timestamp', async () => {
     const body = '{}';
     const headers = standardWebhookHeaders(DEMO_SECRET, 'msg_old', body, new Date(Date.now() - 301_000));
-    expect(statusOf(() => accept(demo, { headers, body }))).toEqual([401, 'stale_timestamp']);
+    expect(await statusOf(() => accept(demo, { headers, body }))).toEqual([401, 'stale_timestamp']);
   });
 
-  it('never echoes the body in the malformed-JSON message (it reaches logs)', () => {
+  it('never echoes the body in the malformed-JSON message (it reaches logs)', async () => {
     const body = '{"password": "hunter2" oops';
     try {
-      accept(demo, { body, headers: standardWebhookHeaders(DEMO_SECRET, 'm', body) });
+      await accept(demo, { body, headers: standardWebhookHeaders(DEMO_SECRET, 'm', body) });
       throw new Error('accepted');
     } catch (error) {
       expect((error as Error).message).toBe('body is not valid JSON');
     }
   });
 
-  it('refuses malformed JSON on a JSON source only after the signature is good', () => {
+  it('refuses malformed JSON on a JSON source only after the signature is good', async () => {
     const body = '{"unterminated": ';
-    expect(statusOf(() => accept(demo, { body, headers: standardWebhookHeaders(DEMO_SECRET, 'm', body) }))).toEqual([400, 'malformed_payload']);
-    expect(statusOf(() => accept(demo, { body, headers: { 'content-type': 'application/json' } }))).toEqual([401, 'missing_signature']);
+    expect(await statusOf(() => accept(demo, { body, headers: standardWebhookHeaders(DEMO_SECRET, 'm', body) }))).toEqual([400, 'malformed_payload']);
+    expect(await statusOf(() => accept(demo, { body, headers: { 'content-type': 'application/json' } }))).toEqual([401, 'missing_signature']);
   });
 
-  it('keeps non-UTF-8 bodies of an `any` source as base64', () => {
+  it('keeps non-UTF-8 bodies of an `any` source as base64', async () => {
     const binary = source({ id: 'files', verification: { scheme: 'token', header: 'x-token' }, secret: { env: 'X' }, contentType: 'any' });
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
-    const [event] = accept(binary, { headers: { 'x-token': 't' }, body: bytes, secrets: ['t'] });
+    const [event] = await accept(binary, { headers: { 'x-token': 't' }, body: bytes, secrets: ['t'] });
     expect(event).toMatchObject({ payloadFormat: 'base64', body: bytes.toString('base64') });
   });
 
-  it('refuses a queued message that would exceed the SQS limit even when the body fits its own limit', () => {
-    const body = JSON.stringify({ text: '"'.repeat(100_000) }); // escaped again inside the queued JSON, it doubles
-    const headers = standardWebhookHeaders(DEMO_SECRET, 'big', body);
-    expect(body.length).toBeLessThan(MAX_QUEUE_MESSAGE_BYTES);
-    expect(statusOf(() => accept(demo, { body, headers, maxBodyBytes: MAX_QUEUE_MESSAGE_BYTES }))).toEqual([413, 'payload_too_large']);
+  it('loads no secret for a request the method or size check already refuses', async () => {
+    secretLoads = 0;
+    await statusOf(() => accept(demo, { method: 'GET' }));
+    await statusOf(() => accept(demo, { maxBodyBytes: 10 }));
+    expect(secretLoads).toBe(0);
+    await accept();
+    expect(secretLoads).toBe(1);
   });
 });

@@ -1,23 +1,9 @@
 import { EventBusyError, processInboundEvent, type ProcessInboundDeps } from '../../lambdas/core/events/process-inbound';
-import type { QueuedEvent, StoredEvent } from '../../lambdas/core/events/inbound-event';
-import { eventIdFor } from '../../lambdas/core/events/event-id';
+import type { StoredEvent } from '../../lambdas/core/events/inbound-event';
+import { queuedEvent } from '../fixtures/events';
 import { InMemoryEventStore } from '../fixtures/in-memory-event-store';
 
-function queued(providerEventId = 'msg_1', source = 'demo'): QueuedEvent {
-  return {
-    version: 1,
-    id: eventIdFor(source, providerEventId),
-    source,
-    providerEventId,
-    type: 'thing.happened',
-    channel: source,
-    receivedAt: '2026-11-23T10:00:00.000Z',
-    requestId: 'req',
-    headers: {},
-    body: '{"n":1}',
-    payloadFormat: 'json',
-  };
-}
+const queued = () => queuedEvent();
 
 const LEASE_SECONDS = 180;
 const id = queued().id;

@@ -1,7 +1,8 @@
 /**
- * Ingest use case: decide whether a webhook request is accepted and turn it into the message(s) to queue.
- * Checks run cheapest first so a flood of oversized or unsigned requests costs little: method, size, signature,
- * then body parsing. Nothing here performs I/O; the handler queues what this returns.
+ * Ingest use case: decide whether a webhook request is accepted and turn it into the event(s) to queue.
+ * Checks run cheapest first so a flood of wrong requests costs little: method and size (before the secrets are
+ * even loaded), signature, then body parsing. The handler queues what this returns; the queue adapter enforces
+ * the queue's own message-size limit.
  */
 import type { SourceDefinition } from '../sources/source-definition';
 import { MalformedPayloadError, MethodNotAllowedError, PayloadTooLargeError } from '../errors';
@@ -12,9 +13,7 @@ import type { PayloadFormat, QueuedEvent } from './inbound-event';
 import { readField } from './payload-fields';
 import { isValidChannelName } from '../realtime/channels';
 
-/** SQS refuses messages over 256 KiB; a queued event must fit with its envelope. */
-export const MAX_QUEUE_MESSAGE_BYTES = 256 * 1024;
-/** Default raw-body limit: the SQS limit minus room for the envelope (ids, headers). */
+/** Default raw-body limit: SQS's 256 KiB message limit minus room for the envelope (ids, headers). */
 export const DEFAULT_MAX_BODY_BYTES = 240 * 1024;
 
 /** Never kept: transport noise, and anything that may carry a credential or a signature made with one. */
@@ -29,25 +28,21 @@ export interface InboundRequest {
   requestId: string;
 }
 
-/** The checks that need no secret: run before fetching one, so floods of wrong requests cost nothing. */
-export function checkRequestShape(request: Pick<InboundRequest, 'method' | 'rawBody'>, maxBodyBytes: number): void {
-  if (request.method.toUpperCase() !== 'POST') throw new MethodNotAllowedError(request.method, ['POST']);
-  if (request.rawBody.length > maxBodyBytes) throw new PayloadTooLargeError(request.rawBody.length, maxBodyBytes);
-}
-
-export function acceptInbound(input: {
+export async function acceptInbound(input: {
   source: SourceDefinition;
   request: InboundRequest;
-  secrets: readonly string[];
+  /** Loaded only once the request has passed the checks that need no secret. */
+  loadSecrets: () => Promise<readonly string[]>;
   maxBodyBytes: number;
-}): QueuedEvent[] {
+}): Promise<QueuedEvent[]> {
   const { source, request } = input;
-  checkRequestShape(request, input.maxBodyBytes);
+  if (request.method.toUpperCase() !== 'POST') throw new MethodNotAllowedError(request.method, ['POST']);
+  if (request.rawBody.length > input.maxBodyBytes) throw new PayloadTooLargeError(request.rawBody.length, input.maxBodyBytes);
   verifyRequest({
     verification: source.verification,
     headers: request.headers,
     rawBody: request.rawBody,
-    secrets: input.secrets,
+    secrets: await input.loadSecrets(),
     nowSeconds: Math.floor(request.receivedAt.getTime() / 1000),
   });
 
@@ -66,8 +61,6 @@ export function acceptInbound(input: {
     body,
     payloadFormat,
   };
-  const messageBytes = Buffer.byteLength(JSON.stringify(queued));
-  if (messageBytes > MAX_QUEUE_MESSAGE_BYTES) throw new PayloadTooLargeError(messageBytes, MAX_QUEUE_MESSAGE_BYTES);
   return [queued];
 }
 

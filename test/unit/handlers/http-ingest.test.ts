@@ -3,6 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '../../../lambdas/handlers/http-ingest';
+import { MAX_QUEUE_MESSAGE_BYTES, SqsInboundQueue } from '../../../lambdas/adapters/sqs/sqs-inbound-queue';
+import { queuedEvent } from '../../fixtures/events';
 import { eventIdFor } from '../../../lambdas/core/events/event-id';
 import { DEMO_SECRET, standardWebhookHeaders } from '../../fixtures/sources';
 import { context, httpEvent } from '../../fixtures/api-gateway-events';
@@ -47,6 +49,15 @@ describe('http-ingest handler', () => {
     expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
   });
 
+  it('refuses an event whose queue message would exceed the SQS limit though the body fits its own limit', async () => {
+    const quotes = JSON.stringify({ text: '"'.repeat(100_000) }); // escaped again inside the queued JSON, it doubles
+    expect(Buffer.byteLength(quotes)).toBeLessThan(MAX_QUEUE_MESSAGE_BYTES);
+    const response = await invoke(httpEvent({ headers: standardWebhookHeaders(DEMO_SECRET, 'msg_big', quotes), body: quotes }));
+    expect(response.statusCode).toBe(413);
+    expect(JSON.parse(response.body).error).toBe('payload_too_large');
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+  });
+
   it('answers 405 with an Allow header', async () => {
     const response = await invoke(httpEvent({ method: 'PUT', body }));
     expect(response.headers.allow).toBe('POST');
@@ -58,5 +69,17 @@ describe('http-ingest handler', () => {
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body)).toEqual({ error: 'internal_error', message: expect.any(String), requestId: 'request-1' });
     expect(response.body).not.toContain('boom');
+  });
+});
+
+describe('SqsInboundQueue', () => {
+  it('cuts batches at 10 entries and at the 256 KiB request limit', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+    const queue = new SqsInboundQueue(new SQSClient({}), 'https://sqs.example/q');
+    const small = Array.from({ length: 12 }, (_, index) => queuedEvent(`small-${index}`));
+    const large = Array.from({ length: 3 }, (_, index) => queuedEvent(`large-${index}`, { blob: 'x'.repeat(100 * 1024) }));
+    await queue.enqueue([...small, ...large]);
+    const sizes = sqs.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries!.length);
+    expect(sizes).toEqual([10, 4, 1]); // 2 small + 2 large fit under 256 KiB; the third large one does not
   });
 });

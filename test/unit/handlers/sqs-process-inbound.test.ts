@@ -1,24 +1,12 @@
 import '../../fixtures/handler-environment';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { buildHandler } from '../../../lambdas/handlers/sqs-process-inbound';
-import { acceptInbound } from '../../../lambdas/core/events/accept-inbound';
 import { InMemoryEventStore } from '../../fixtures/in-memory-event-store';
 import { InMemoryConnectionStore, RecordingMessenger } from '../../fixtures/in-memory-connections';
-import { DEMO_SECRET, source, standardWebhookHeaders } from '../../fixtures/sources';
+import { queuedEvent } from '../../fixtures/events';
 import { context, sqsEvent } from '../../fixtures/api-gateway-events';
 
-const demo = source({ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { env: 'X' } });
-
-function queuedBody(messageId: string, payload: object): string {
-  const body = JSON.stringify(payload);
-  const [event] = acceptInbound({
-    source: demo,
-    request: { method: 'POST', headers: standardWebhookHeaders(DEMO_SECRET, messageId, body), rawBody: Buffer.from(body), receivedAt: new Date(), requestId: 'r' },
-    secrets: [DEMO_SECRET],
-    maxBodyBytes: 10_000,
-  });
-  return JSON.stringify(event);
-}
+const queuedBody = (providerEventId: string, payload: object) => JSON.stringify(queuedEvent(providerEventId, payload));
 
 /** Counts subscriber lookups that reach the store. */
 class CountingConnectionStore extends InMemoryConnectionStore {
