@@ -6,11 +6,10 @@
  * All traffic stays on loopback; every loop is bounded in count and time.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import WebSocket from 'ws';
@@ -254,8 +253,8 @@ worker consumes the queue in the same process. Baseline: a bare Node \`http\` se
 
 End to end, the ${hookhubThroughput.accepted} accepted events were all stored and pushed ${fmt(endToEndPerSecond, 0)} events/s on average
 (from the start of the load until the queue was empty). That is the local runtime's sustained capacity: one Node
-process runs every handler, and most of its CPU goes to AWS SDK calls (about four per event: send, insert, status
-update, push; receive, delete and subscriber lookups are per batch of 10). On AWS each function scales out instead.
+process runs every handler, and each event costs about four AWS SDK calls (send, insert, status update, push;
+receive, delete and subscriber lookups are per batch of 10). On AWS each function scales out instead.
 
 ## POST → WebSocket latency
 

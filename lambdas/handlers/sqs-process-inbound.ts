@@ -43,7 +43,7 @@ export function buildHandler(deps: WorkerDeps) {
     const processRecord = async (record: SQSRecord) => {
       const attempt = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1 };
       const result = await processInboundEvent(parseQueuedEvent(record.body), attempt, processDeps);
-      deps.logger.info(result.outcome, { ...result, receiveCount: record.attributes.ApproximateReceiveCount });
+      deps.logger.info(result.outcome, { ...result, receiveCount: attempt.receiveCount });
     };
     return processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
   }).use(injectLambdaContext(deps.logger));

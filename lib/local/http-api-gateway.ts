@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { lambdaContext } from './lambda-context';
+import { normalizeHeaders } from '../../lambdas/core/verification/header-map';
 
 /** API Gateway's own request size limit for HTTP APIs. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -103,10 +104,7 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
 }
 
 function toEvent(request: IncomingMessage, url: URL, body: Buffer, route: HttpRoute, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-  }
+  const headers = normalizeHeaders(request.headers);
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
   const text = isTextContent(headers['content-type']);

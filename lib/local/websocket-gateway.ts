@@ -11,6 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WebSocketRouteEvent } from '../../lambdas/handlers/websocket/websocket-event';
 import { lambdaContext } from './lambda-context';
+import { normalizeHeaders } from '../../lambdas/core/verification/header-map';
 
 type RouteHandler = (event: WebSocketRouteEvent, context: ReturnType<typeof lambdaContext>) => Promise<{ statusCode?: number; body?: string } | undefined | void>;
 
@@ -86,7 +87,7 @@ export class WebSocketGateway {
     let result: Awaited<ReturnType<RouteHandler>>;
     try {
       result = await this.routes.connect(
-        { ...routeEvent('$connect', 'CONNECT', connectionId, connectedAt), queryStringParameters: Object.fromEntries(url.searchParams), headers: flatHeaders(request) },
+        { ...routeEvent('$connect', 'CONNECT', connectionId, connectedAt), queryStringParameters: Object.fromEntries(url.searchParams), headers: normalizeHeaders(request.headers) },
         lambdaContext('ws-connect', 29_000),
       );
     } catch (error) {
@@ -162,12 +163,6 @@ function routeEvent(routeKey: string, eventType: WebSocketRouteEvent['requestCon
     requestContext: { routeKey, eventType, connectionId, connectedAt, requestId: randomUUID(), domainName: '127.0.0.1', stage: 'local' },
     isBase64Encoded: false,
   };
-}
-
-function flatHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
-  return headers;
 }
 
 function reply(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,4 +1,4 @@
-import { parseChannelPatterns, patternMatches, patternsMatching } from '../../lambdas/core/realtime/channels';
+import { parseChannelPatterns, patternsMatching } from '../../lambdas/core/realtime/channels';
 import { fanOutEvent, realtimeMessage } from '../../lambdas/core/realtime/fan-out';
 import { applyClientCommand, openConnection, parseClientCommand } from '../../lambdas/core/realtime/connections';
 import { BadRequestError } from '../../lambdas/core/errors';
@@ -29,9 +29,9 @@ const event = (channel: string): StoredEvent => ({
 describe('channel patterns', () => {
   it('lists exactly the patterns that match a channel', () => {
     expect(patternsMatching('ably:job:42').sort()).toEqual(['*', 'ably:*', 'ably:job:*', 'ably:job:42'].sort());
-    expect(patternMatches('ably:*', 'ably:job-1')).toBe(true);
-    expect(patternMatches('ably:*', 'ablyx')).toBe(false);
-    expect(patternMatches('demo', 'demo:sub')).toBe(false);
+    expect(patternsMatching('ably:job-1')).toContain('ably:*');
+    expect(patternsMatching('ablyx')).not.toContain('ably:*');
+    expect(patternsMatching('demo:sub')).not.toContain('demo');
   });
 
   it('parses query and message forms and names a bad entry', () => {

@@ -71,10 +71,10 @@ export async function processInboundEvent(
   if (!insert.inserted) {
     const existing = insert.existing;
     const ownMessage = existing.ownerMessageId === attempt.messageId;
-    if (existing.status === 'processed' && ownMessage) return { outcome: 'already-processed', eventId: existing.id };
     const claimed = existing.status === 'processed' ? undefined : await deps.store.claim(existing, claim, now.getTime());
     if (!claimed) {
-      if (ownMessage && existing.status !== 'processed') throw new EventBusyError(existing.id);
+      if (ownMessage && existing.status === 'processed') return { outcome: 'already-processed', eventId: existing.id };
+      if (ownMessage) throw new EventBusyError(existing.id);
       await deps.store.recordDuplicate(existing.id);
       return { outcome: 'duplicate', eventId: existing.id };
     }

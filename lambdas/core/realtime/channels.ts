@@ -43,7 +43,3 @@ export function patternsMatching(channel: string): string[] {
   for (let length = 1; length < segments.length; length++) patterns.push(`${segments.slice(0, length).join(':')}:*`);
   return patterns;
 }
-
-export function patternMatches(pattern: string, channel: string): boolean {
-  return patternsMatching(channel).includes(pattern);
-}

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import { LocalQueue, MAX_MESSAGE_BYTES, type LocalQueueSettings } from './local-queue';
 
 const ACCOUNT = '000000000000';
@@ -204,10 +205,6 @@ async function readBody(request: IncomingMessage): Promise<string> {
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': cryptoRandomId() });
+  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID() });
   response.end(text);
-}
-
-function cryptoRandomId(): string {
-  return globalThis.crypto.randomUUID();
 }
