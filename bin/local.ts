@@ -1,7 +1,8 @@
 #!/usr/bin/env -S npx tsx
 /** `npm start`: runs the local runtime until Ctrl-C. */
 import { startLocalRuntime } from '../lib/local/local-runtime';
-import { applyDevelopmentDefaults, dataDirectory, loadConfigFile, localAdminKey, portFromEnv } from '../lib/local/local-settings';
+import { applyDevelopmentDefaults, dataDirectory, localAdminKey, portFromEnv } from '../lib/local/local-settings';
+import { loadConfigFile } from '../lib/config-file';
 
 async function main(): Promise<void> {
   // Lambda runs Node 22; on a Node 20 workstation the SDK's upgrade notice is noise (see docs/decisions.md).

@@ -4,7 +4,8 @@
  * HOOKHUB_URL overrides the target (default http://127.0.0.1:$PORT).
  */
 import { randomUUID } from 'node:crypto';
-import { applyDevelopmentDefaults, loadConfigFile, portFromEnv } from '../lib/local/local-settings';
+import { applyDevelopmentDefaults, portFromEnv } from '../lib/local/local-settings';
+import { loadConfigFile } from '../lib/config-file';
 import { findSource } from '../lambdas/core/sources/source-definition';
 import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
 import { computeHmac } from '../lambdas/core/verification/hmac-signature';

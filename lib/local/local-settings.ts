@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-export { loadConfigFile } from '../config-file';
 import { ConfigurationError } from '../../lambdas/core/errors';
 
 /** Development-only Standard Webhooks secret of the demo source (base64 of "hookhub-local-development-only"). */

@@ -3,13 +3,13 @@
  * per pattern instead of ten. A subscription made while a batch is in flight applies from the next batch
  * (milliseconds later); a connection found gone during the batch is not offered again.
  */
-import type { ConnectionRecord, ConnectionStore } from '../ports';
+import type { SubscriberDirectory } from './fan-out';
 
-export class BatchSubscriberCache implements ConnectionStore {
+export class BatchSubscriberCache implements SubscriberDirectory {
   private readonly lookups = new Map<string, Promise<string[]>>();
   private readonly removed = new Set<string>();
 
-  constructor(private readonly store: ConnectionStore) {}
+  constructor(private readonly store: SubscriberDirectory) {}
 
   async findSubscribers(patterns: readonly string[]): Promise<string[]> {
     const key = [...patterns].sort().join('\n');
@@ -26,17 +26,5 @@ export class BatchSubscriberCache implements ConnectionStore {
   async remove(connectionId: string): Promise<void> {
     this.removed.add(connectionId);
     await this.store.remove(connectionId);
-  }
-
-  save(connection: ConnectionRecord): Promise<void> {
-    return this.store.save(connection);
-  }
-
-  addChannels(connectionId: string, patterns: readonly string[], expiresAt: number): Promise<void> {
-    return this.store.addChannels(connectionId, patterns, expiresAt);
-  }
-
-  removeChannels(connectionId: string, patterns: readonly string[]): Promise<void> {
-    return this.store.removeChannels(connectionId, patterns);
   }
 }

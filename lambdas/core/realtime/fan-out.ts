@@ -7,6 +7,9 @@ import type { ConnectionMessenger, ConnectionStore } from '../ports';
 import { decodePayload, type StoredEvent } from '../events/inbound-event';
 import { patternsMatching } from './channels';
 
+/** The part of the connection store fan-out needs: who listens, and forgetting a connection that is gone. */
+export type SubscriberDirectory = Pick<ConnectionStore, 'findSubscribers' | 'remove'>;
+
 export interface FanOutResult {
   sent: number;
   gone: number;
@@ -29,7 +32,7 @@ export function realtimeMessage(event: StoredEvent): string {
 
 export async function fanOutEvent(
   event: StoredEvent,
-  deps: { connections: ConnectionStore; messenger: ConnectionMessenger; onPushError?: (connectionId: string, error: unknown) => void },
+  deps: { connections: SubscriberDirectory; messenger: ConnectionMessenger; onPushError?: (connectionId: string, error: unknown) => void },
 ): Promise<FanOutResult> {
   const subscribers = await deps.connections.findSubscribers(patternsMatching(event.channel));
   const data = realtimeMessage(event);
