@@ -13,5 +13,7 @@ export const INBOUND_QUEUE = {
   /** Records per worker invocation. */
   batchSize: 10,
   retentionDays: 4,
+  /** SQS's largest message and SendMessageBatch request (1 MiB since August 2025; 256 KiB before). */
+  maxMessageBytes: 1024 * 1024,
   deadLetterRetentionDays: 14,
 } as const;
