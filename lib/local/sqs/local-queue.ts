@@ -2,10 +2,13 @@
  * One SQS queue's semantics on one machine: delay, visibility timeout, receive counts and redrive to a dead-letter
  * queue after maxReceiveCount, all journaled (message-journal.ts). What SQS keeps approximate (counts, ordering of a
  * standard queue) is exact here, which only makes tests stricter.
+ *
+ * Every change is journaled first and applied in memory only once the append succeeded: when the disk is full the
+ * call throws (the endpoint answers 500) and the queue is exactly as it was, in memory and on disk.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { MessageJournal, type JournaledMessage, type JournalRecord } from './message-journal';
+import { MessageJournal, type JournaledMessage, type JournalRecord, type ReplayReport } from './message-journal';
 
 export interface LocalQueueSettings {
   name: string;
@@ -32,6 +35,8 @@ export class LocalQueue {
   private readonly messages = new Map<string, QueueMessage>();
   private readonly journal: MessageJournal;
   private readonly waiters = new Set<() => void>();
+  /** What replaying the journal found when the queue opened. */
+  readonly replayReport: ReplayReport;
 
   constructor(
     readonly settings: LocalQueueSettings,
@@ -40,6 +45,7 @@ export class LocalQueue {
   ) {
     const opened = MessageJournal.open(join(dataDir, `${settings.name}.journal`), options);
     this.journal = opened.journal;
+    this.replayReport = opened.report;
     for (const message of opened.messages) this.messages.set(message.id, message);
   }
 
@@ -119,16 +125,16 @@ export class LocalQueue {
 
   /** Deletes by receipt handle; like SQS, a stale handle (the message was received again since) deletes nothing. */
   delete(receiptHandles: readonly string[]): { handle: string; deleted: boolean; known: boolean }[] {
-    const records: JournalRecord[] = [];
+    const deleting = new Set<string>();
     const results = receiptHandles.map((handle) => {
       const message = this.messages.get(handle.split('.')[0] ?? '');
-      if (!message) return { handle, deleted: false, known: isWellFormedHandle(handle) };
+      if (!message || deleting.has(message.id)) return { handle, deleted: false, known: isWellFormedHandle(handle) };
       if (message.receiptHandle !== handle) return { handle, deleted: false, known: true };
-      this.messages.delete(message.id);
-      records.push({ op: 'delete', id: message.id });
+      deleting.add(message.id);
       return { handle, deleted: true, known: true };
     });
-    this.journal.append(records);
+    this.journal.append([...deleting].map((id): JournalRecord => ({ op: 'delete', id })));
+    for (const id of deleting) this.messages.delete(id);
     this.journal.compactIfWorthIt(this.messages.values(), this.messages.size);
     return results;
   }
