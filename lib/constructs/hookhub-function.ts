@@ -22,6 +22,13 @@ export interface HookhubFunctionProps {
   logRetention?: RetentionDays;
   /** @default RemovalPolicy.DESTROY (logs are not the system of record) */
   logRemovalPolicy?: RemovalPolicy;
+  /**
+   * Concurrency set aside for this function alone; it is also the most it may use. Lambda refuses a reservation
+   * that leaves fewer than 100 units unreserved in the account, and on an account whose quota is lower than that
+   * (new accounts may start at 10) it refuses any reservation: the deployment fails, so omit it there.
+   * @default none (the function shares the account's unreserved pool)
+   */
+  reservedConcurrency?: number;
 }
 
 export class HookhubFunction extends Construct {
@@ -31,6 +38,10 @@ export class HookhubFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: HookhubFunctionProps) {
     super(scope, id);
+    if (props.reservedConcurrency !== undefined && !(Number.isInteger(props.reservedConcurrency) && props.reservedConcurrency >= 1)) {
+      // 0 is valid for Lambda, but it throttles every invocation: a switch-off, never a limit.
+      throw new Error(`${this.node.path}: reservedConcurrency must be an integer of at least 1 (0 would refuse every invocation); omit it to reserve nothing`);
+    }
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.DESTROY,
@@ -48,6 +59,7 @@ export class HookhubFunction extends Construct {
       architecture: Architecture.ARM_64,
       timeout: props.timeout ?? Duration.seconds(10),
       memorySize: props.memorySize ?? 512,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       environment: {

@@ -1,6 +1,7 @@
 /**
  * Inbound queue → worker Lambda, with a dead-letter queue (redrive after maxReceiveCount, redrive-allow limited to
- * this queue) and an alarm as soon as anything lands in the DLQ.
+ * this queue) and an alarm as soon as anything lands in the DLQ. The event source caps how far the worker scales,
+ * so a backlog drains steadily instead of taking the account's concurrency from ingest and the APIs.
  */
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,7 +19,17 @@ export interface InboundPipelineProps {
   /** JSON of the validated sources config (processors are looked up per source). */
   sourcesJson: string;
   retentionDays: number;
+  /**
+   * Most worker invocations at once (the SQS event source's maximum concurrency, 2 to 1,000). A backlog drains at
+   * up to this many batches of 10 in parallel; the rest waits in the queue, which is what it is for.
+   * @default 50
+   */
+  workerMaxConcurrency?: number;
 }
+
+export const DEFAULT_WORKER_MAX_CONCURRENCY = 50;
+/** SQS queue names are at most 80 characters; the inbound queue is `<stack name>-inbound`. */
+const MAX_QUEUE_NAME_LENGTH = 80;
 
 export class InboundPipeline extends Construct {
   public readonly queue: Queue;
@@ -33,9 +44,14 @@ export class InboundPipeline extends Construct {
     // a physical name and the DLQ refers to its ARN by that name.
     const stack = Stack.of(this);
     const queueName = `${stack.stackName}-inbound`;
+    if (queueName.length > MAX_QUEUE_NAME_LENGTH) {
+      throw new Error(`stack name '${stack.stackName}' is too long: the inbound queue is named '${queueName}' and SQS allows ${MAX_QUEUE_NAME_LENGTH} characters (use a stack name of at most ${MAX_QUEUE_NAME_LENGTH - '-inbound'.length})`);
+    }
     const queueArn = stack.formatArn({ service: 'sqs', resource: queueName });
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       retentionPeriod: Duration.days(INBOUND_QUEUE.deadLetterRetentionDays),
+      // A redriven message must fit back into the inbound queue, and a parked one must fit here.
+      maxMessageSizeBytes: INBOUND_QUEUE.maxMessageBytes,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       redriveAllowPolicy: {
@@ -47,6 +63,7 @@ export class InboundPipeline extends Construct {
       queueName,
       visibilityTimeout: Duration.seconds(INBOUND_QUEUE.visibilityTimeoutSeconds),
       retentionPeriod: Duration.days(INBOUND_QUEUE.retentionDays),
+      maxMessageSizeBytes: INBOUND_QUEUE.maxMessageBytes,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: INBOUND_QUEUE.maxReceiveCount },
@@ -62,7 +79,11 @@ export class InboundPipeline extends Construct {
       },
     });
     this.worker.function.addEventSource(
-      new SqsEventSource(this.queue, { batchSize: INBOUND_QUEUE.batchSize, reportBatchItemFailures: true }),
+      new SqsEventSource(this.queue, {
+        batchSize: INBOUND_QUEUE.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.workerMaxConcurrency ?? DEFAULT_WORKER_MAX_CONCURRENCY,
+      }),
     );
     // Exactly the calls the worker makes: insert/claim/status on events; subscriber lookups and stale-connection
     // removal on connections.

@@ -1,6 +1,10 @@
-/** Read API routes on the shared HTTP API: events list and detail, health. Authorized in the handler (admin key). */
+/**
+ * Read API routes on the shared HTTP API: events list and detail, health. Authorized in the handler (admin key).
+ * Each route has a low throttle of its own: an operator's tool needs little, and a flood of keyless requests (each
+ * one invokes the handler to be refused) stays cheap and cannot touch the ingest route's budget.
+ */
 import { Duration, Validations } from 'aws-cdk-lib';
-import { HttpMethod, type HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpMethod, type HttpApi, type HttpRoute, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -8,18 +12,29 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { HookhubFunction } from './hookhub-function';
 import { tableIndexesFinding } from './nag-findings';
+import { throttleRoutes, type RouteThrottle } from './route-throttles';
 
 export interface ReadApiProps {
   httpApi: HttpApi;
+  /** The stage the routes are throttled on. */
+  stage: HttpStage;
   eventsTable: ITable;
   inboundQueue: IQueue;
   deadLetterQueue: IQueue;
   adminKey: ISecret;
   retentionDays: number;
+  /**
+   * Throttle of each read route (`GET /api/events`, `GET /api/events/{id}`, `GET /health`: a bucket each).
+   * @default { rateLimit: 10, burstLimit: 20 }
+   */
+  throttle?: RouteThrottle;
 }
+
+export const DEFAULT_READ_API_THROTTLE: RouteThrottle = { rateLimit: 10, burstLimit: 20 };
 
 export class ReadApi extends Construct {
   public readonly function: HookhubFunction;
+  public readonly routes: HttpRoute[];
 
   constructor(scope: Construct, id: string, props: ReadApiProps) {
     super(scope, id);
@@ -42,8 +57,9 @@ export class ReadApi extends Construct {
     props.adminKey.grantRead(this.function.function);
 
     const integration = new HttpLambdaIntegration('ReadApiIntegration', this.function.function);
-    for (const path of ['/api/events', '/api/events/{id}', '/health']) {
-      props.httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration });
-    }
+    this.routes = ['/api/events', '/api/events/{id}', '/health'].flatMap((path) =>
+      props.httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration }),
+    );
+    throttleRoutes(props.stage, this.routes, props.throttle ?? DEFAULT_READ_API_THROTTLE);
   }
 }
