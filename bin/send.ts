@@ -1,10 +1,11 @@
 #!/usr/bin/env -S npx tsx
 /**
  * `npm run send -- <source> '<json>'`: signs a payload the way the source expects and POSTs it to the local runtime.
- * HOOKHUB_URL overrides the target (default http://127.0.0.1:$PORT).
+ * HOOKHUB_URL overrides the target (default http://127.0.0.1:$PORT). It reads the source's secret from the same
+ * variable the runtime does (the demo source falls back to the same development secret).
  */
 import { randomUUID } from 'node:crypto';
-import { applyDevelopmentDefaults, portFromEnv } from '../lib/local/local-settings';
+import { applyDevelopmentDefaults, localHttpUrl } from '../lib/local/local-settings';
 import { loadConfigFile } from '../lib/config-file';
 import { findSource } from '../lambdas/core/sources/source-definition';
 import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
@@ -33,13 +34,22 @@ async function main(): Promise<void> {
     headers[verification.header] = secret!;
   }
 
-  const baseUrl = process.env.HOOKHUB_URL ?? `http://127.0.0.1:${portFromEnv('PORT', 3000)}`;
-  const response = await fetch(`${baseUrl}/hooks/${sourceId}`, { method: 'POST', headers, body: rawBody, signal: AbortSignal.timeout(10_000) });
+  const baseUrl = localHttpUrl();
+  if (!URL.canParse(baseUrl)) throw new Error(`HOOKHUB_URL is "${baseUrl}"; it must be a URL such as http://127.0.0.1:3000`);
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}/hooks/${sourceId}`, { method: 'POST', headers, body: rawBody, signal: AbortSignal.timeout(10_000) });
+  } catch (error) {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, a bad URL) is in its cause.
+    const cause = (error as Error).cause as NodeJS.ErrnoException | undefined;
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new Error(`cannot reach ${baseUrl} (${reason}); is the runtime running (npm start)? HOOKHUB_URL or PORT tell send where it listens`);
+  }
   console.log(`${response.status} ${await response.text()}`);
   if (!response.ok) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(`send: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);
 });
