@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   const storedKeyProblems = checkAdminKey(adminKey, `the admin key in ${dataDir}/admin-key`);
   if (storedKeyProblems.length > 0) throw new StartupRefusedError(storedKeyProblems.map((problem) => `${problem} (delete the file to get a new one)`));
 
+  const stopper = stopOnSignals(lock);
   const runtime = await startLocalRuntime({
     config: settings.config,
     dataDir,
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
   });
   printBanner(runtime, settings, { dataDir, adminKey, adminKeyFromEnvironment });
   running = true;
-  stopOnSignals(runtime, lock);
+  stopper.runtimeStarted(runtime);
 }
 
 function printBanner(
@@ -88,12 +89,17 @@ ${commands.map(({ command, comment }) => `  ${command.padEnd(width)}  # ${commen
 }
 
 /**
- * A clean stop says so and releases the data dir. A second signal while stopping exits at once: the queue journal
- * and the store survive that like any crash, and a person pressing Ctrl-C twice wants out.
+ * A clean stop says so and releases the data dir. A signal during start-up, or a second one while stopping, exits
+ * at once: the queue journal and the store survive that like any crash, and a person pressing Ctrl-C twice wants out.
  */
-function stopOnSignals(runtime: LocalRuntime, lock: DataDirectoryLock): void {
+function stopOnSignals(lock: DataDirectoryLock): { runtimeStarted(runtime: LocalRuntime): void } {
+  let runtime: LocalRuntime | undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
+    if (!runtime) {
+      console.log(`hookhub: start-up interrupted (${signal})`);
+      process.exit(1);
+    }
     if (stopping) {
       console.log(`hookhub: stopping now (second ${signal}); anything unfinished is picked up at the next start`);
       process.exit(1);
@@ -114,6 +120,7 @@ function stopOnSignals(runtime: LocalRuntime, lock: DataDirectoryLock): void {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  return { runtimeStarted: (started) => (runtime = started) };
 }
 
 /**
