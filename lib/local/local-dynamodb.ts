@@ -2,6 +2,10 @@
  * DynamoDB on one machine: dynalite (DynamoDB's API over LevelDB) persisted under the data dir, with the tables
  * created from the same definitions the CDK stack deploys. It runs on a worker thread (dynalite-thread.js) so its
  * CPU work overlaps the handlers'. dynalite has no TTL, so `sweepExpired` plays it.
+ *
+ * The store heals itself without a process restart: the thread reopens LevelDB after a failed write (a full disk),
+ * and should the thread die anyway, a new one is started on the same port (the handlers' endpoint is fixed at
+ * start) and path. What it reports is logged, since the runtime's output is what an operator reads.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,25 +14,97 @@ import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTable
 import { DynamoDBDocumentClient, BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { TableDefinition } from '../../lambdas/adapters/dynamodb/table-definitions';
 
+export interface LocalDynamoDbOptions {
+  /**
+   * Every LevelDB write is synced to disk (`sync: true`, an fdatasync of its log) before it is acknowledged, so an
+   * acknowledged write survives power loss, not just a crash of the process.
+   * @default false
+   */
+  fsync?: boolean;
+}
+
+type ThreadMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'error'; message: string }
+  | { type: 'closed' }
+  | { type: 'store-failed'; message: string }
+  | { type: 'store-retrying'; message: string }
+  | { type: 'store-recovered'; attempts: number };
+
+// A thread that keeps dying is started again no faster than this.
+const MAX_RESTART_DELAY_MS = 5_000;
+
 export class LocalDynamoDb {
   private thread?: Worker;
+  private port = 0;
+  private stopping = false;
+  private restarts = 0;
   endpoint = '';
 
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly options: LocalDynamoDbOptions = {},
+  ) {}
 
   async start(port = 0): Promise<string> {
     mkdirSync(this.path, { recursive: true });
-    const thread = new Worker(join(__dirname, 'dynalite-thread.js'), { workerData: { path: this.path, port } });
+    this.stopping = false;
+    this.port = await this.launch(port);
+    this.endpoint = `http://127.0.0.1:${this.port}`;
+    return this.endpoint;
+  }
+
+  /** Starts a thread serving `port` (0: any free one) and resolves with the port once it listens. */
+  private launch(port: number): Promise<number> {
+    const thread = new Worker(join(__dirname, 'dynalite-thread.js'), { workerData: { path: this.path, port, fsync: this.options.fsync ?? false } });
     this.thread = thread;
-    const listening = await new Promise<number>((resolve, reject) => {
-      thread.once('error', reject);
-      thread.on('message', (message: { type: string; port?: number; message?: string }) => {
-        if (message.type === 'listening') resolve(message.port!);
-        if (message.type === 'error') reject(new Error(`dynalite: ${message.message}`));
+    return new Promise<number>((resolve, reject) => {
+      let listening = false;
+      thread.on('message', (message: ThreadMessage) => {
+        if (message.type === 'listening') {
+          listening = true;
+          resolve(message.port);
+        } else if (message.type === 'error' && !listening) {
+          reject(new Error(`dynalite: ${message.message}`));
+          void thread.terminate();
+        } else if (message.type === 'store-failed') {
+          console.error(`[dynamodb] ${this.path}: a write failed (${message.message}); reopening the store, requests get 500 until it is back`);
+        } else if (message.type === 'store-retrying') {
+          console.error(`[dynamodb] ${this.path}: cannot reopen yet (${message.message}); retrying until it can (free disk space?)`);
+        } else if (message.type === 'store-recovered') {
+          console.warn(`[dynamodb] ${this.path}: store reopened; writes are accepted again`);
+        }
+      });
+      thread.on('error', (error) => {
+        if (!listening) reject(error);
+        else console.error(`[dynamodb] ${this.path}: the dynalite thread failed:`, error);
+      });
+      thread.once('exit', (code) => {
+        if (!listening) reject(new Error(`dynalite thread exited with ${code} before listening`));
+        else if (!this.stopping && this.thread === thread) this.restart();
       });
     });
-    this.endpoint = `http://127.0.0.1:${listening}`;
-    return this.endpoint;
+  }
+
+  /** A new thread on the same port and path: the handlers were given this endpoint once, at start. */
+  private restart(): void {
+    const delayMs = Math.min(100 * 2 ** this.restarts, MAX_RESTART_DELAY_MS);
+    this.restarts++;
+    console.error(`[dynamodb] ${this.path}: the dynalite thread ended unexpectedly; starting a new one on port ${this.port}`);
+    this.thread = undefined;
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.launch(this.port).then(
+        () => {
+          this.restarts = 0;
+          console.warn(`[dynamodb] ${this.path}: dynalite is serving again on port ${this.port}`);
+        },
+        (error: unknown) => {
+          console.error(`[dynamodb] ${this.path}: could not restart dynalite:`, error instanceof Error ? error.message : error);
+          if (!this.stopping) this.restart();
+        },
+      );
+    }, delayMs).unref();
   }
 
   client(): DynamoDBClient {
@@ -76,6 +152,7 @@ export class LocalDynamoDb {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     const thread = this.thread;
     if (!thread) return;
     // Close the server (and LevelDB) cleanly, but never hang on a stuck connection.
