@@ -10,8 +10,11 @@
 //   more is written, the database is closed and reopened (which replays the log and starts a new one) until that
 //   succeeds, which is once space is back. Meanwhile every request gets a 500 and the provider or SQS retries.
 // - dynalite throws any error without a `statusCode` from its request callbacks, which would end this thread: every
-//   LevelDB error is given one, so dynalite answers 500 InternalServerError instead.
+//   LevelDB error is given one, so dynalite answers 500 InternalServerError instead. (One path remains: its key
+//   streams, used by ListTables and DeleteTable, drop errors on the floor; if one fails while the store is being
+//   reopened the thread ends, and LocalDynamoDb starts a new one.)
 'use strict';
+const { closeSync, fsyncSync, openSync } = require('node:fs');
 const { dirname } = require('node:path');
 const { parentPort, workerData } = require('node:worker_threads');
 
@@ -38,7 +41,7 @@ function serviceError(error) {
 }
 
 function unavailable() {
-  return serviceError(new Error('the store is reopening after a failed write (is the disk full?)'));
+  return serviceError(new Error('the store is being reopened after a failure; retry later'));
 }
 
 function withSync(options) {
@@ -125,17 +128,46 @@ function failingIterator() {
 /** A write failed with an IO error (LevelDB is now unusable), or the database did not open (at start). */
 function recoverIfBroken(db, error) {
   const code = error && error.code;
-  if (code === 'LEVEL_IO_ERROR' || (code === 'LEVEL_DATABASE_NOT_OPEN' && db.status === 'closed')) void recover(db, error);
+  if (code === 'LEVEL_IO_ERROR') void recover(db, 'write', error);
+  else if (code === 'LEVEL_DATABASE_NOT_OPEN' && db.status === 'closed') void recover(db, 'open', error);
 }
 
-async function recover(db, cause) {
+// Whether LevelDB ever opened here: a reopen must find the database it had, never create an empty one in its place
+// (say the data directory's disk was unmounted meanwhile).
+let everOpened = false;
+const openLevel = Level.prototype._open;
+Level.prototype._open = async function (options) {
+  await openLevel.call(this, options);
+  if (fsync) {
+    // Opening switches LevelDB's CURRENT file to a new manifest by a rename that LevelDB 1.20 never makes durable;
+    // a power cut could leave CURRENT naming a manifest that was never synced, and the store would not open.
+    try {
+      syncDirectory(this.location);
+    } catch (error) {
+      await this._close().catch(() => undefined);
+      throw error;
+    }
+  }
+  everOpened = true;
+};
+
+function syncDirectory(directory) {
+  const fd = openSync(directory, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function recover(db, failed, cause) {
   if (state !== 'open') return;
   state = 'recovering';
-  parentPort.postMessage({ type: 'store-failed', message: cause.message });
+  parentPort.postMessage({ type: 'store-failed', failed, message: describe(cause) });
   for (let attempt = 1; state === 'recovering'; attempt++) {
     try {
       await closeLevel.call(db);
-      await db.open();
+      await db.open({ createIfMissing: !everOpened });
       if (state !== 'recovering') return; // asked to stop meanwhile
       state = 'open';
       parentPort.postMessage({ type: 'store-recovered', attempts: attempt });

@@ -27,7 +27,7 @@ type ThreadMessage =
   | { type: 'listening'; port: number }
   | { type: 'error'; message: string }
   | { type: 'closed' }
-  | { type: 'store-failed'; message: string }
+  | { type: 'store-failed'; failed: 'write' | 'open'; message: string }
   | { type: 'store-retrying'; message: string }
   | { type: 'store-recovered'; attempts: number };
 
@@ -68,11 +68,12 @@ export class LocalDynamoDb {
           reject(new Error(`dynalite: ${message.message}`));
           void thread.terminate();
         } else if (message.type === 'store-failed') {
-          console.error(`[dynamodb] ${this.path}: a write failed (${message.message}); reopening the store, requests get 500 until it is back`);
+          const what = message.failed === 'write' ? 'a write failed' : 'the store did not open';
+          console.error(`[dynamodb] ${this.path}: ${what} (${message.message}); reopening it, every request gets a 500 until then`);
         } else if (message.type === 'store-retrying') {
-          console.error(`[dynamodb] ${this.path}: cannot reopen yet (${message.message}); retrying until it can (free disk space?)`);
+          console.error(`[dynamodb] ${this.path}: cannot reopen yet (${message.message}); retrying until it can`);
         } else if (message.type === 'store-recovered') {
-          console.warn(`[dynamodb] ${this.path}: store reopened; writes are accepted again`);
+          console.warn(`[dynamodb] ${this.path}: store reopened; requests are served again`);
         }
       });
       thread.on('error', (error) => {

@@ -65,50 +65,56 @@ describe('the event store (dynalite on LevelDB) on a full disk', () => {
     const disk = mountTmpfs('store', '8m');
     const logged = { error: jest.spyOn(console, 'error').mockImplementation(() => undefined), warn: jest.spyOn(console, 'warn').mockImplementation(() => undefined) };
     const store = new LocalDynamoDb(join(disk, 'dynamodb'));
-    await store.start();
-    const client = store.client();
-    await client.send(
-      new CreateTableCommand({
-        TableName: 'items',
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      }),
-    );
-    const documents = DynamoDBDocumentClient.from(client);
     const acknowledged: string[] = [];
-    const put = async (id: string) => {
-      await documents.send(new PutCommand({ TableName: 'items', Item: { id, padding: 'x'.repeat(2_000) } }));
-      acknowledged.push(id);
-    };
-    for (let index = 0; index < 5; index++) await put(`before-${index}`);
-
-    fillDisk(join(disk, 'filler'));
-    // Space left in the last pages of LevelDB's files takes a few more writes; then one must fail.
-    let refusal: unknown;
-    for (let index = 0; index < 500 && !refusal; index++) await put(`full-${index}`).catch((error: unknown) => (refusal = error));
-    expect(refusal).toMatchObject({ $metadata: { httpStatusCode: 500 } });
-    // What an operator reads: which store, what failed.
-    expect(logged.error).toHaveBeenCalledWith(expect.stringMatching(new RegExp(`${join(disk, 'dynamodb')}: a write failed \\(.*No space left on device`)));
-
-    rmSync(join(disk, 'filler'));
-    await waitUntil(() => put('after-0').then(() => true, () => false), 20_000, 'the store to take writes again');
-    for (let index = 1; index < 5; index++) await put(`after-${index}`);
-    expect(logged.warn).toHaveBeenCalledWith(expect.stringContaining(`${join(disk, 'dynamodb')}: store reopened`));
-    client.destroy();
-
-    await store.stop();
     await store.start();
-    const reopened = DynamoDBDocumentClient.from(store.client());
-    const missing: string[] = [];
-    for (const id of acknowledged) {
-      const { Item } = await reopened.send(new GetCommand({ TableName: 'items', Key: { id } }));
-      if (!Item) missing.push(id);
+    try {
+      const client = store.client();
+      await client.send(
+        new CreateTableCommand({
+          TableName: 'items',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        }),
+      );
+      const documents = DynamoDBDocumentClient.from(client);
+      const put = async (id: string) => {
+        await documents.send(new PutCommand({ TableName: 'items', Item: { id, padding: 'x'.repeat(2_000) } }));
+        acknowledged.push(id);
+      };
+      for (let index = 0; index < 5; index++) await put(`before-${index}`);
+
+      fillDisk(join(disk, 'filler'));
+      // Space left in the last pages of LevelDB's files takes a few more writes; then one must fail.
+      let refusal: unknown;
+      for (let index = 0; index < 500 && !refusal; index++) await put(`full-${index}`).catch((error: unknown) => (refusal = error));
+      expect(refusal).toMatchObject({ $metadata: { httpStatusCode: 500 } });
+      // What an operator reads: which store, what failed.
+      expect(logged.error).toHaveBeenCalledWith(expect.stringMatching(new RegExp(`${join(disk, 'dynamodb')}: a write failed \\(.*No space left on device`)));
+
+      rmSync(join(disk, 'filler'));
+      await waitUntil(() => put('after-0').then(() => true, () => false), 20_000, 'the store to take writes again');
+      for (let index = 1; index < 5; index++) await put(`after-${index}`);
+      expect(logged.warn).toHaveBeenCalledWith(expect.stringContaining(`${join(disk, 'dynamodb')}: store reopened`));
+      client.destroy();
+    } finally {
+      await store.stop();
     }
-    reopened.destroy();
-    await store.stop();
+
+    await store.start();
+    const missing: string[] = [];
+    try {
+      const reopened = DynamoDBDocumentClient.from(store.client());
+      for (const id of acknowledged) {
+        const { Item } = await reopened.send(new GetCommand({ TableName: 'items', Key: { id } }));
+        if (!Item) missing.push(id);
+      }
+      reopened.destroy();
+    } finally {
+      await store.stop();
+      jest.restoreAllMocks();
+    }
     expect(missing).toEqual([]);
-    jest.restoreAllMocks();
   });
 });
 
