@@ -4,11 +4,12 @@
 // dynalite's LevelDB (level 10 → classic-level 3 over abstract-level 3) is patched here, before dynalite creates it,
 // for what dynalite does not do itself:
 // - fsync mode: every write is passed `sync: true`, so LevelDB fdatasyncs its log before the write is acknowledged.
-// - A failed write (ENOSPC) leaves LevelDB unusable: it latches a background error and refuses every write until it
-//   is reopened, and its log may end in a fragment that would swallow any record written after it when the log is
-//   next replayed. So writes go to LevelDB one at a time; after the first one that fails with an IO error nothing
-//   more is written, the database is closed and reopened (which replays the log and starts a new one) until that
-//   succeeds, which is once space is back. Meanwhile every request gets a 500 and the provider or SQS retries.
+// - A failed write (ENOSPC) leaves LevelDB unusable until it is reopened: a failed flush of its memtable latches an
+//   error that fails every later write, and a failed log write leaves a fragment that would swallow the records
+//   written after it when the log is next replayed. So writes go to LevelDB one at a time; after the first one that
+//   fails with an IO error nothing more is written, and the database is closed and reopened (which replays the log
+//   and starts a new one) until that succeeds, which is once space is back. Meanwhile every request gets a 500, and
+//   the SDK, SQS or the provider retries.
 // - dynalite throws any error without a `statusCode` from its request callbacks, which would end this thread: every
 //   LevelDB error is given one, so dynalite answers 500 InternalServerError instead. (One path remains: its key
 //   streams, used by ListTables and DeleteTable, drop errors on the floor; if one fails while the store is being

@@ -89,10 +89,14 @@ export class LocalDynamoDb {
 
   /** A new thread on the same port and path: the handlers were given this endpoint once, at start. */
   private restart(): void {
-    const delayMs = Math.min(100 * 2 ** this.restarts, MAX_RESTART_DELAY_MS);
-    this.restarts++;
     console.error(`[dynamodb] ${this.path}: the dynalite thread ended unexpectedly; starting a new one on port ${this.port}`);
     this.thread = undefined;
+    this.relaunch();
+  }
+
+  private relaunch(): void {
+    const delayMs = Math.min(100 * 2 ** this.restarts, MAX_RESTART_DELAY_MS);
+    this.restarts++;
     setTimeout(() => {
       if (this.stopping) return;
       this.launch(this.port).then(
@@ -101,8 +105,8 @@ export class LocalDynamoDb {
           console.warn(`[dynamodb] ${this.path}: dynalite is serving again on port ${this.port}`);
         },
         (error: unknown) => {
-          console.error(`[dynamodb] ${this.path}: could not restart dynalite:`, error instanceof Error ? error.message : error);
-          if (!this.stopping) this.restart();
+          console.error(`[dynamodb] ${this.path}: could not restart dynalite (${error instanceof Error ? error.message : String(error)}); trying again`);
+          if (!this.stopping) this.relaunch();
         },
       );
     }, delayMs).unref();

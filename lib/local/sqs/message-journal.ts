@@ -63,7 +63,7 @@ export interface ReplayReport {
 /** An append that did not reach the file whole; the journal is as it was before it. */
 export class JournalWriteError extends Error {}
 
-/** The rest of the write-path settings a journal needs besides its path. */
+/** How durable a journal's writes are. */
 export interface JournalOptions {
   /** fdatasync each append, and fsync the directory after a compaction renames the file: survives power loss. */
   fsync: boolean;
@@ -105,8 +105,9 @@ export class MessageJournal {
 
     let journal: MessageJournal;
     try {
-      const { fd, size } = writeCompacted(path, replayed.messages, options);
+      const { fd, size, directorySynced } = writeCompacted(path, replayed.messages, options);
       journal = new MessageJournal(path, options, fd, size, replayed.messages.length);
+      journal.directorySyncPending = !directorySynced;
     } catch (error) {
       // Not fatal: the journal as it is stays valid once a torn tail is gone. Without the truncate the next record
       // would be glued to the fragment and lost on the next replay, so if it fails the queue cannot start.
