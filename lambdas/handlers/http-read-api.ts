@@ -9,7 +9,7 @@ import { requireBearerAdminKey, type AdminKeyDigest } from '../core/auth/admin-k
 import { NotFoundError } from '../core/errors';
 import { parseEventListQuery } from '../core/events/list-events';
 import { toPublicEvent } from '../core/events/inbound-event';
-import { checkHealth, type HealthProbe } from '../core/health';
+import { checkHealth, deadLetterQueueHealth, type HealthProbe } from '../core/health';
 import type { EventStore } from '../core/ports';
 import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
@@ -59,7 +59,7 @@ export const handler = buildHandler({
   healthProbes: [
     { name: 'eventStore', check: async () => (await events.get('evt_00000000000000000000000000000000'), {}) },
     { name: 'inboundQueue', check: () => queueDepth(sqs, config.inboundQueueUrl) },
-    { name: 'deadLetterQueue', check: () => queueDepth(sqs, config.deadLetterQueueUrl) },
+    { name: 'deadLetterQueue', check: async () => deadLetterQueueHealth(await queueDepth(sqs, config.deadLetterQueueUrl)) },
   ],
   adminKey: adminKeyDigestLoader(config.adminKey),
   logger: new Logger({ serviceName: 'hookhub-read-api' }),

@@ -12,6 +12,7 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadWorkerConfig } from '../config';
 import { processInboundEvent, type ProcessInboundDeps } from '../core/events/process-inbound';
 import { parseQueuedEvent } from '../core/events/queued-event-schema';
+import { failedAttempt } from '../core/events/failed-attempt';
 import { fanOutEvent } from '../core/realtime/fan-out';
 import { BatchSubscriberCache } from '../core/realtime/batch-subscriber-cache';
 import type { ConnectionMessenger, ConnectionStore } from '../core/ports';
@@ -20,6 +21,7 @@ import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb/connection-store';
 import { ApiGatewayConnectionMessenger } from '../adapters/apigw-management/apigw-connection-messenger';
+import { INBOUND_QUEUE } from '../adapters/sqs/queue-definitions';
 import { eventProcessors } from '../processors/registry';
 
 export interface WorkerDeps extends Omit<ProcessInboundDeps, 'fanOut'> {
@@ -42,8 +44,16 @@ export function buildHandler(deps: WorkerDeps) {
     };
     const processRecord = async (record: SQSRecord) => {
       const attempt = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1 };
-      const result = await processInboundEvent(parseQueuedEvent(record.body), attempt, processDeps);
-      deps.logger.info(result.outcome, { ...result, receiveCount: attempt.receiveCount });
+      let eventId: string | undefined;
+      try {
+        const queued = parseQueuedEvent(record.body);
+        eventId = queued.id;
+        const result = await processInboundEvent(queued, attempt, processDeps);
+        deps.logger.info(result.outcome, { ...result, receiveCount: attempt.receiveCount });
+      } catch (error) {
+        deps.logger.error('processing failed', failedAttempt(error, { eventId, ...attempt, maxReceiveCount: INBOUND_QUEUE.maxReceiveCount }));
+        throw error;
+      }
     };
     return processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), { context, throwOnFullBatchFailure: false });
   }).use(injectLambdaContext(deps.logger));

@@ -30,7 +30,10 @@ export interface LocalRuntimeOptions {
   workerConcurrency?: number;
   /** Extra processing steps by name (demos, tests, embedding applications). */
   processors?: Record<string, EventProcessor>;
-  /** fdatasync the queue journal on every write (survives power loss, not just a crash). */
+  /**
+   * Sync every acknowledged write to disk before answering: the queue journal (fdatasync) and the event store's
+   * LevelDB (sync writes), so what got a 202 survives power loss, not just a crash of the process.
+   */
   fsync?: boolean;
   ttlSweepIntervalMs?: number;
   logLevel?: string;
@@ -55,7 +58,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     { definition: EVENTS_TABLE, tableName: LOCAL_TABLES.events },
     { definition: CONNECTIONS_TABLE, tableName: LOCAL_TABLES.connections },
   ];
-  const dynamodb = new LocalDynamoDb(join(options.dataDir, 'dynamodb'));
+  const dynamodb = new LocalDynamoDb(join(options.dataDir, 'dynamodb'), { fsync: options.fsync ?? false });
   await dynamodb.start();
   await dynamodb.ensureTables(tables);
 

@@ -196,9 +196,11 @@ describe('local runtime: inbound spine', () => {
     await waitUntil(async () => (await queueCounts(runtime.deadLetterQueueUrl)).visible === 1, 30_000, 'the poison event in the DLQ');
     expect((await eventById(poison.body.ids![0]!)).body).toMatchObject({ status: 'failed', attempts: 5, lastError: 'Error: asked to fail' });
 
-    const health = await api<{ status: string; checks: Record<string, { visible?: number }> }>('/health');
-    expect(health.status).toBe(200);
-    expect(health.body.checks.deadLetterQueue!.visible).toBe(1);
+    const health = await api<{ status: string; checks: Record<string, { ok: boolean; visible?: number; reason?: string }> }>('/health');
+    expect(health.status).toBe(503);
+    expect(health.body.status).toBe('degraded');
+    expect(health.body.checks.deadLetterQueue).toMatchObject({ ok: false, visible: 1, reason: expect.stringContaining('dead-letter queue') });
+    expect(health.body.checks.inboundQueue!.ok).toBe(true);
     const failed = await api<{ events: PublicEvent[] }>('/api/events?status=failed&source=flaky');
     expect(failed.body.events.map((event) => event.id)).toEqual([poison.body.ids![0]]);
   });

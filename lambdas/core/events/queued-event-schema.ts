@@ -16,6 +16,28 @@ const queuedEventSchema = z.object({
   payloadFormat: z.enum(['json', 'text', 'base64']),
 });
 
+/**
+ * A queued message that is not a hookhub event. Its message names only the fields that are wrong, never their
+ * values: JSON.parse and zod quote the input, and the input is a webhook payload.
+ */
+export class InvalidQueuedEventError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidQueuedEventError';
+  }
+}
+
 export function parseQueuedEvent(messageBody: string): QueuedEvent {
-  return queuedEventSchema.parse(JSON.parse(messageBody)) as QueuedEvent;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(messageBody);
+  } catch {
+    throw new InvalidQueuedEventError('the queued message is not JSON');
+  }
+  const result = queuedEventSchema.safeParse(parsed);
+  if (!result.success) {
+    const fields = [...new Set(result.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 10);
+    throw new InvalidQueuedEventError(`the queued message is not a hookhub event (bad fields: ${fields.join(', ')})`);
+  }
+  return result.data as QueuedEvent;
 }

@@ -18,6 +18,7 @@ class CountingConnectionStore extends InMemoryConnectionStore {
 }
 
 function setup() {
+  const logger = new Logger({ logLevel: 'SILENT' });
   const store = new InMemoryEventStore();
   const connections = new CountingConnectionStore();
   const messenger = new RecordingMessenger();
@@ -34,9 +35,9 @@ function setup() {
     now: () => new Date(),
     retentionDays: 30,
     leaseSeconds: 180,
-    logger: new Logger({ logLevel: 'SILENT' }),
+    logger,
   });
-  return { store, connections, messenger, handler };
+  return { store, connections, messenger, handler, logger };
 }
 
 describe('sqs-process-inbound handler', () => {
@@ -74,5 +75,46 @@ describe('sqs-process-inbound handler', () => {
     await handler(batch('second'), context);
     expect(connections.lookups).toBe(2);
     expect(messenger.pushed.filter((push) => push.connectionId === 'late-joiner')).toHaveLength(5);
+  });
+
+  it('logs every failed attempt with the event id, the attempt and the error, never the payload', async () => {
+    const { handler, logger } = setup();
+    const errors = jest.spyOn(logger, 'error');
+    const poison = queuedEvent('evt-poison', { secret: 'payload-secret-value' });
+    const malformed = JSON.stringify({ ...poison, id: 'not-an-id', body: '{"secret":"payload-secret-value"}' });
+
+    await handler(
+      sqsEvent([
+        { messageId: 'c', body: JSON.stringify(poison), receiveCount: 5 },
+        { messageId: 'b', body: '{"secret":"payload-secret-value"', receiveCount: 2 },
+        { messageId: 'm', body: malformed, receiveCount: 1 },
+      ]),
+      context,
+    );
+
+    // The batch runs its records concurrently, so the log order is not the record order.
+    const logged = errors.mock.calls
+      .map(([message, details]) => ({ message, details: details as { messageId: string } }))
+      .sort((left, right) => right.details.messageId.localeCompare(left.details.messageId));
+    expect(logged).toEqual([
+      {
+        message: 'processing failed',
+        details: {
+          messageId: 'm',
+          receiveCount: 1,
+          finalAttempt: false,
+          error: { name: 'InvalidQueuedEventError', message: 'the queued message is not a hookhub event (bad fields: id)' },
+        },
+      },
+      {
+        message: 'processing failed',
+        details: { eventId: poison.id, messageId: 'c', receiveCount: 5, finalAttempt: true, error: { name: 'Error', message: 'processing failed' } },
+      },
+      {
+        message: 'processing failed',
+        details: { messageId: 'b', receiveCount: 2, finalAttempt: false, error: { name: 'InvalidQueuedEventError', message: 'the queued message is not JSON' } },
+      },
+    ]);
+    expect(JSON.stringify(logged)).not.toContain('payload-secret-value');
   });
 });
