@@ -52,8 +52,8 @@ export class MalformedPayloadError extends HookhubError {
 }
 
 export class BadRequestError extends HookhubError {
-  constructor(message: string) {
-    super(message, 400, 'bad_request');
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 400, 'bad_request', options);
   }
 }
 

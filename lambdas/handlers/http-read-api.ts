@@ -1,4 +1,7 @@
-/** Read API: GET /api/events, GET /api/events/{id}, GET /health, all behind the admin key (Bearer). */
+/**
+ * Read API: GET /api/events, GET /api/events/{id}, GET /health, all behind the admin key (Bearer); and the HTTP
+ * API's `$default` route, which answers an unmatched request 404 or 405 in hookhub's error shape.
+ */
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -17,6 +20,7 @@ import { adminKeyDigestLoader } from '../adapters/secrets/admin-key-source';
 import { queueDepth } from '../adapters/sqs/queue-depth';
 import { jsonErrors } from './http/json-errors';
 import { jsonResponse } from './http/json-response';
+import { unmatchedRouteError } from './http/http-routes';
 
 export interface ReadApiDeps {
   events: EventStore;
@@ -27,6 +31,8 @@ export interface ReadApiDeps {
 
 export function buildHandler(deps: ReadApiDeps) {
   return middy(async (event: APIGatewayProxyEventV2) => {
+    // The API's `$default` route: a request no route matched. Answered before the key check, as API Gateway would.
+    if (event.routeKey === '$default') throw unmatchedRouteError(event.requestContext.http.method, event.rawPath);
     requireBearerAdminKey(event.headers.authorization, await deps.adminKey());
     switch (event.routeKey) {
       case 'GET /api/events': {

@@ -1,10 +1,11 @@
 /**
- * Read API routes on the shared HTTP API: events list and detail, health. Authorized in the handler (admin key).
+ * Read API routes on the shared HTTP API: events list and detail, health (from the route table in
+ * lambdas/handlers/http/http-routes.ts), and the API's `$default` route. Authorized in the handler (admin key).
  * Each route has a low throttle of its own: an operator's tool needs little, and a flood of keyless requests (each
  * one invokes the handler to be refused) stays cheap and cannot touch the ingest route's budget.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
-import { HttpMethod, type HttpApi, type HttpRoute, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpMethod, HttpRoute, HttpRouteKey, type HttpApi, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -13,6 +14,7 @@ import { Construct } from 'constructs';
 import { HookhubFunction } from './hookhub-function';
 import { tableIndexesFinding } from './nag-findings';
 import { throttleRoutes, type RouteThrottle } from './route-throttles';
+import { HTTP_ROUTES } from '../../lambdas/handlers/http/http-routes';
 
 export interface ReadApiProps {
   httpApi: HttpApi;
@@ -24,7 +26,7 @@ export interface ReadApiProps {
   adminKey: ISecret;
   retentionDays: number;
   /**
-   * Throttle of each read route (`GET /api/events`, `GET /api/events/{id}`, `GET /health`: a bucket each).
+   * Throttle of each read route (`GET /api/events`, `GET /api/events/{id}`, `GET /health`, `$default`: a bucket each).
    * @default { rateLimit: 10, burstLimit: 20 }
    */
   throttle?: RouteThrottle;
@@ -35,6 +37,8 @@ export const DEFAULT_READ_API_THROTTLE: RouteThrottle = { rateLimit: 10, burstLi
 export class ReadApi extends Construct {
   public readonly function: HookhubFunction;
   public readonly routes: HttpRoute[];
+  /** `$default`: every request no other route matches, answered 404 or 405 by the read API handler. */
+  public readonly defaultRoute: HttpRoute;
 
   constructor(scope: Construct, id: string, props: ReadApiProps) {
     super(scope, id);
@@ -57,9 +61,16 @@ export class ReadApi extends Construct {
     props.adminKey.grantRead(this.function.function);
 
     const integration = new HttpLambdaIntegration('ReadApiIntegration', this.function.function);
-    this.routes = ['/api/events', '/api/events/{id}', '/health'].flatMap((path) =>
-      props.httpApi.addRoutes({ path, methods: [HttpMethod.GET], integration }),
-    );
-    throttleRoutes(props.stage, this.routes, props.throttle ?? DEFAULT_READ_API_THROTTLE);
+    const readRoutes = HTTP_ROUTES.filter((route) => route.functionName === 'http-read-api');
+    this.routes = readRoutes.flatMap((route) => props.httpApi.addRoutes({ path: route.path, methods: [HttpMethod[route.method]], integration }));
+    // Without `$default`, API Gateway answers an unmatched request itself with `{"message":"Not Found"}`; this route
+    // lets the handler answer 404/405 in hookhub's error shape. Throttled like the read routes: a scanner's
+    // requests each cost an invocation, at most this many per second.
+    this.defaultRoute = new HttpRoute(this, 'DefaultRoute', { httpApi: props.httpApi, routeKey: HttpRouteKey.DEFAULT, integration });
+    Validations.of(this.defaultRoute).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: '$default only answers 404 or 405 for a request no route matched; it reads and returns no data.',
+    });
+    throttleRoutes(props.stage, [...this.routes, this.defaultRoute], props.throttle ?? DEFAULT_READ_API_THROTTLE);
   }
 }

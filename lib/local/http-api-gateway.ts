@@ -1,14 +1,22 @@
 /**
- * Plays API Gateway's HTTP API on loopback: matches routes like `POST /hooks/{source}`, builds the payload-format 2.0
- * event a Lambda proxy integration receives (base64-encoding bodies that are not text, as API Gateway does) and
- * maps the handler's result back to an HTTP response.
+ * Plays API Gateway's HTTP API on loopback: matches routes like `POST /hooks/{source}` (and a `$default` route for
+ * the rest), builds the payload-format 2.0 event a Lambda proxy integration receives and maps the handler's result
+ * back to an HTTP response.
+ *
+ * The handler sees the exact request bytes: a body is passed as a string only when its content type is text and
+ * its bytes are valid UTF-8, else base64 with `isBase64Encoded` (a lossy decode would turn a correctly signed body
+ * into a signature failure). Every answer the gateway gives itself (no route, body too large, handler failure,
+ * malformed request) is `{"error", "message"}` like the handlers' own; see docs/decisions.md for where that differs
+ * from API Gateway.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { lambdaContext } from './lambda-context';
 import { normalizeHeaders } from '../../lambdas/core/verification/header-map';
+import { type HookhubError, MethodNotAllowedError, PayloadTooLargeError } from '../../lambdas/core/errors';
+import { matchPath, unmatchedRouteError } from '../../lambdas/handlers/http/http-routes';
 
 /** API Gateway's own request size limit for HTTP APIs. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -17,24 +25,45 @@ export type HttpLambda = (event: APIGatewayProxyEventV2, context: Context) => Pr
 
 export interface HttpRoute {
   method: string | 'ANY';
-  path: string;
+  /** A path pattern, or `$default`: the route for every request no other route matches. */
+  path: string | '$default';
   functionName: string;
   handler: HttpLambda;
 }
 
+export interface HttpApiGatewayOptions {
+  /** @default 10 MiB, API Gateway's limit */
+  maxRequestBytes?: number;
+}
+
+/** The client went away before its body arrived: there is no one left to answer. */
+class RequestAbortedError extends Error {}
+
+/** The handler's result is not a response API Gateway could send (API Gateway answers 500 for it too). */
+class InvalidIntegrationResponseError extends Error {}
+
 export class HttpApiGateway {
   private server?: Server;
   url = '';
+  private readonly maxRequestBytes: number;
 
-  constructor(private readonly routes: readonly HttpRoute[]) {}
+  constructor(
+    private readonly routes: readonly HttpRoute[],
+    options: HttpApiGatewayOptions = {},
+  ) {
+    this.maxRequestBytes = options.maxRequestBytes ?? MAX_REQUEST_BYTES;
+  }
 
   async listen(port: number): Promise<string> {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
         console.error('[http-api-gateway]', error);
-        if (!response.headersSent) writeJson(response, 500, { message: 'Internal Server Error' });
+        if (!response.headersSent) writeError(response, 500, 'internal_error', 'Internal Server Error');
+        else response.destroy();
       });
     });
+    // Without a listener Node answers a malformed request with a bare 400; answer with the JSON error shape instead.
+    this.server.on('clientError', answerClientError);
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, '127.0.0.1', resolve);
@@ -52,66 +81,60 @@ export class HttpApiGateway {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = request.method ?? 'GET';
     const match = this.match(method, url.pathname);
-    if (!match) return void writeJson(response, 404, { message: 'Not Found' });
+    if (!match) return void writeHookhubError(response, unmatchedRouteError(method, url.pathname, this.routes.filter((route) => route.path !== '$default')));
 
     let body: Buffer;
     try {
-      body = await readBody(request);
-    } catch {
-      return void writeJson(response, 413, { message: 'Request Entity Too Large' });
+      body = await readBody(request, this.maxRequestBytes);
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) {
+        // Stop reading what is left of an oversized body: answer and close the connection.
+        return void writeHookhubError(response, error, { connection: 'close' });
+      }
+      if (error instanceof RequestAbortedError) return void request.destroy();
+      throw error;
     }
     const event = toEvent(request, url, body, match.route, match.pathParameters);
+    let result: APIGatewayProxyResultV2;
     try {
-      const result = await match.route.handler(event, lambdaContext(match.route.functionName, 29_000));
-      writeResult(response, result);
+      result = await match.route.handler(event, lambdaContext(match.route.functionName, 29_000));
     } catch (error) {
-      // What API Gateway answers when the integration throws.
+      // What API Gateway answers when the integration throws, with the error code every hookhub answer carries.
       console.error(`[${match.route.functionName}]`, error);
-      writeJson(response, 500, { message: 'Internal Server Error' });
+      return void writeError(response, 500, 'internal_error', 'Internal Server Error');
     }
+    let reply: HttpReply;
+    try {
+      reply = toHttpReply(result);
+    } catch (error) {
+      console.error(`[${match.route.functionName}] invalid response:`, (error as Error).message);
+      return void writeError(response, 500, 'internal_error', 'Internal Server Error');
+    }
+    response.writeHead(reply.statusCode, { ...reply.headers, 'content-length': reply.body.length });
+    response.end(reply.body);
   }
 
   private match(method: string, path: string): { route: HttpRoute; pathParameters: Record<string, string> } | undefined {
     for (const route of this.routes) {
-      if (route.method !== 'ANY' && route.method !== method) continue;
+      if (route.path === '$default' || (route.method !== 'ANY' && route.method !== method)) continue;
       const pathParameters = matchPath(route.path, path);
       if (pathParameters) return { route, pathParameters };
     }
-    return undefined;
+    const fallback = this.routes.find((route) => route.path === '$default');
+    return fallback && { route: fallback, pathParameters: {} };
   }
-}
-
-function matchPath(pattern: string, path: string): Record<string, string> | undefined {
-  const patternParts = pattern.split('/');
-  const pathParts = path.split('/');
-  if (patternParts.length !== pathParts.length) return undefined;
-  const parameters: Record<string, string> = {};
-  for (let index = 0; index < patternParts.length; index++) {
-    const expected = patternParts[index]!;
-    const actual = pathParts[index]!;
-    if (expected.startsWith('{') && expected.endsWith('}')) {
-      if (actual === '') return undefined;
-      try {
-        parameters[expected.slice(1, -1)] = decodeURIComponent(actual);
-      } catch {
-        return undefined; // malformed percent-encoding: no route matches, as API Gateway answers 404
-      }
-    } else if (expected !== actual) {
-      return undefined;
-    }
-  }
-  return parameters;
 }
 
 function toEvent(request: IncomingMessage, url: URL, body: Buffer, route: HttpRoute, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
   const headers = normalizeHeaders(request.headers);
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
-  const text = isTextContent(headers['content-type']);
+  const asText = isTextContent(headers['content-type']) && isUtf8(body);
+  const routeKey = route.path === '$default' ? '$default' : `${route.method} ${route.path}`;
   const now = new Date();
   return {
     version: '2.0',
-    routeKey: `${route.method === 'ANY' ? 'ANY' : route.method} ${route.path}`,
+    routeKey,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
     headers,
@@ -130,13 +153,13 @@ function toEvent(request: IncomingMessage, url: URL, body: Buffer, route: HttpRo
         userAgent: headers['user-agent'] ?? '',
       },
       requestId: randomUUID(),
-      routeKey: `${route.method === 'ANY' ? 'ANY' : route.method} ${route.path}`,
+      routeKey,
       stage: '$default',
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    body: body.length > 0 ? body.toString(text ? 'utf8' : 'base64') : undefined,
-    isBase64Encoded: body.length > 0 && !text,
+    body: body.length > 0 ? body.toString(asText ? 'utf8' : 'base64') : undefined,
+    isBase64Encoded: body.length > 0 && !asText,
   };
 }
 
@@ -145,28 +168,90 @@ function isTextContent(contentType: string | undefined): boolean {
   return /^(text\/|application\/(json|[\w.+-]+\+json|x-www-form-urlencoded|xml))/i.test(contentType);
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer> {
+/** Buffer.toString('utf8') replaces bad sequences with U+FFFD silently; the fatal decoder tells us instead. */
+function isUtf8(bytes: Buffer): boolean {
+  try {
+    new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length']);
+  // Refuse a declared oversize body before reading any of it, as API Gateway does.
+  if (declared > maxBytes) throw new PayloadTooLargeError(declared, maxBytes);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) throw new Error('request too large');
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) throw new PayloadTooLargeError(size, maxBytes);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof PayloadTooLargeError) throw error;
+    throw new RequestAbortedError('the client closed the connection before sending the whole body', { cause: error });
   }
+  // A stream that ends early without an error (a half-closed socket) is an abort too: the body is not all there.
+  if (!request.complete) throw new RequestAbortedError('the request body ended early');
   return Buffer.concat(chunks);
 }
 
-function writeResult(response: ServerResponse, result: APIGatewayProxyResultV2): void {
-  if (typeof result === 'string' || result === undefined || result === null || !('statusCode' in result)) {
-    return void writeJson(response, 200, result);
-  }
-  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
-  response.writeHead(result.statusCode ?? 200, { ...(result.headers as Record<string, string>), 'content-length': body.length });
-  response.end(body);
+interface HttpReply {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: Buffer;
 }
 
-function writeJson(response: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body ?? null);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+/**
+ * Payload format 2.0's response rules: a result without `statusCode` is itself the JSON body of a 200; otherwise
+ * statusCode, string headers and a string body (base64 when `isBase64Encoded`). Anything else API Gateway cannot
+ * send, and neither do we.
+ */
+function toHttpReply(result: APIGatewayProxyResultV2): HttpReply {
+  if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
+    const text = JSON.stringify(result ?? null);
+    if (text === undefined) throw new InvalidIntegrationResponseError('the result is not JSON');
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(text) };
+  }
+  const { statusCode, headers = {}, body, isBase64Encoded } = result;
+  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
+    throw new InvalidIntegrationResponseError(`statusCode ${String(statusCode)} is not an HTTP status`);
+  }
+  if (body !== undefined && typeof body !== 'string') throw new InvalidIntegrationResponseError('body is not a string');
+  const stringHeaders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!['string', 'number', 'boolean'].includes(typeof value)) throw new InvalidIntegrationResponseError(`header ${name} is not a scalar`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(String(value))) {
+      throw new InvalidIntegrationResponseError(`header ${JSON.stringify(name)} is not a valid HTTP header`);
+    }
+    stringHeaders[name] = String(value);
+  }
+  return { statusCode, headers: stringHeaders, body: body === undefined ? Buffer.alloc(0) : Buffer.from(body, isBase64Encoded ? 'base64' : 'utf8') };
+}
+
+function writeHookhubError(response: ServerResponse, error: HookhubError, headers: Record<string, string> = {}): void {
+  const allow: Record<string, string> = error instanceof MethodNotAllowedError ? { allow: error.allowed.join(', ') } : {};
+  writeError(response, error.statusCode, error.code, error.message, { ...headers, ...allow });
+}
+
+function writeError(response: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify({ error: code, message });
+  response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   response.end(text);
+}
+
+/** Node's HTTP parser refused the request (malformed request line or headers, headers too large, timeout). */
+function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+  const [status, reason, code] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'headers_too_large']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout']
+        : [400, 'Bad Request', 'bad_request'];
+  const text = JSON.stringify({ error: code, message: `the request could not be parsed as HTTP/1.1 (${reason.toLowerCase()})` });
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
 }

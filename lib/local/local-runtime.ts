@@ -15,6 +15,7 @@ import { INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
 import { LocalDynamoDb } from './local-dynamodb';
 import { SqsJsonServer } from './sqs/sqs-json-server';
 import { HttpApiGateway, type HttpLambda } from './http-api-gateway';
+import { DEFAULT_ROUTE_FUNCTION, HTTP_ROUTES, type HttpFunctionName } from '../../lambdas/handlers/http/http-routes';
 import { WebSocketGateway, type WebSocketRoutes } from './websocket-gateway';
 import { SqsEventSource, type SqsLambda } from './sqs-event-source';
 
@@ -115,13 +116,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   websocketRoutes.disconnect = wsDisconnect.handler;
   websocketRoutes.default = wsDefault.handler;
 
-  const ingestLambda = ingest.handler as unknown as HttpLambda;
-  const readApiLambda = readApi.handler as unknown as HttpLambda;
+  const httpLambdas: Record<HttpFunctionName, HttpLambda> = {
+    'http-ingest': ingest.handler as unknown as HttpLambda,
+    'http-read-api': readApi.handler as unknown as HttpLambda,
+  };
   const http = new HttpApiGateway([
-    { method: 'ANY', path: '/hooks/{source}', functionName: 'http-ingest', handler: ingestLambda },
-    { method: 'GET', path: '/api/events', functionName: 'http-read-api', handler: readApiLambda },
-    { method: 'GET', path: '/api/events/{id}', functionName: 'http-read-api', handler: readApiLambda },
-    { method: 'GET', path: '/health', functionName: 'http-read-api', handler: readApiLambda },
+    ...HTTP_ROUTES.map((route) => ({ ...route, handler: httpLambdas[route.functionName] })),
+    { method: 'ANY', path: '$default', functionName: DEFAULT_ROUTE_FUNCTION, handler: httpLambdas[DEFAULT_ROUTE_FUNCTION] },
   ]);
   await http.listen(options.port);
 

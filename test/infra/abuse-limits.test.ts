@@ -39,6 +39,7 @@ describe('route throttles', () => {
         'GET /api/events': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
         'GET /api/events/{id}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
         'GET /health': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        $default: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       },
     });
   });

@@ -4,6 +4,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { HookhubStack } from '../../lib/hookhub-stack';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
+import { HTTP_ROUTES, routeKeyOf } from '../../lambdas/handlers/http/http-routes';
 
 const config = parseHookhubConfig({
   sources: [
@@ -162,6 +163,19 @@ describe('APIs', () => {
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
       DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 1000 }),
     });
+  });
+
+  it('declares every route of the shared route table, and a $default route so unmatched requests get a JSON 404/405', () => {
+    const httpApi = Object.keys(template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }));
+    expect(httpApi).toHaveLength(1);
+    for (const routeKey of [...HTTP_ROUTES.map(routeKeyOf), '$default']) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { ApiId: { Ref: httpApi[0] }, RouteKey: routeKey });
+    }
+    // `$default` goes to the read API function, which answers it without the admin key.
+    const integrationOf = (routeKey: string) =>
+      (Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { ApiId: { Ref: httpApi[0] }, RouteKey: routeKey } }))[0]!.Properties
+        .Target as { 'Fn::Join': unknown }) ?? undefined;
+    expect(integrationOf('$default')).toEqual(integrationOf('GET /api/events'));
   });
 
   it('routes $connect, $disconnect and $default on the WebSocket API', () => {

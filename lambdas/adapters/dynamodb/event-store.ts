@@ -13,16 +13,10 @@ import type { EventKey, EventListQuery, EventPage, EventStore, InsertOutcome, Pr
 import type { EventStatus, StoredEvent } from '../../core/events/inbound-event';
 import { BadRequestError } from '../../core/errors';
 import { EVENTS_TABLE } from './table-definitions';
+import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor';
 
 const DAY_MS = 86_400_000;
 const INDEX_KEYS = ['day', 'sourceDay', 'statusDay', 'receivedAtId'] as const;
-
-interface ListCursor {
-  /** The query the cursor belongs to (index and filters): reusing it with another query is a 400, not a 500. */
-  query: string;
-  day: string;
-  key?: Record<string, string>;
-}
 
 /** Day buckets one request may walk: a sparse filter over a long retention answers with a cursor, not a timeout. */
 const MAX_DAYS_PER_REQUEST = 14;
@@ -121,17 +115,19 @@ export class DynamoDbEventStore implements EventStore {
    * BatchGet of the full items.
    */
   async list(query: EventListQuery): Promise<EventPage> {
-    const { indexName, partitionAttribute, partitionValue } = indexFor(query);
+    const { indexName, partitionAttribute, sortAttribute, partitionValue } = indexFor(query);
     const queryKey = `${indexName}|${query.source ?? ''}|${query.status ?? ''}`;
     const now = this.options.now?.() ?? new Date();
     const today = dayOf(now);
     const oldestDay = dayOf(new Date(now.getTime() - (this.options.retentionDays + 1) * DAY_MS));
-    let cursor: ListCursor = query.cursor ? decodeCursor(query.cursor, queryKey, today) : { query: queryKey, day: today };
+    let cursor: ListCursor = query.cursor
+      ? decodeCursor(query.cursor, { queryKey, today, tableKey: EVENTS_TABLE.partitionKey.name, partitionAttribute, sortAttribute, partitionValue })
+      : { query: queryKey, day: today };
     const ids: string[] = [];
     const filterByStatus = query.source !== undefined && query.status !== undefined;
 
     for (let days = 0; ids.length < query.limit && cursor.day >= oldestDay && days < MAX_DAYS_PER_REQUEST; ) {
-      const page = await this.client.send(
+      const page = await this.queryPage(
         new QueryCommand({
           TableName: this.tableName,
           IndexName: indexName,
@@ -159,6 +155,22 @@ export class DynamoDbEventStore implements EventStore {
     const events = await this.getMany(ids);
     // A page may hold fewer events than the limit (a sparse filter); clients follow the cursor until it is null.
     return { events, cursor: cursor.day >= oldestDay ? encodeCursor(cursor) : undefined };
+  }
+
+  /**
+   * decodeCursor refuses every key it knows DynamoDB would; should DynamoDB still refuse a start key (a rule we do not
+   * know of), that is the client's cursor at fault: a 400, not a 500. A first page has no start key, so a
+   * ValidationException there is our bug and stays a 500.
+   */
+  private async queryPage(command: QueryCommand) {
+    try {
+      return await this.client.send(command);
+    } catch (error) {
+      if (command.input.ExclusiveStartKey !== undefined && (error as Error).name === 'ValidationException') {
+        throw new BadRequestError('cursor is not valid; pass the cursor of a previous page unchanged', { cause: error });
+      }
+      throw error;
+    }
   }
 
   private async getMany(ids: string[]): Promise<StoredEvent[]> {
@@ -212,13 +224,14 @@ export class DynamoDbEventStore implements EventStore {
 
 function indexFor(query: EventListQuery) {
   const [byDay, bySourceDay, byStatusDay] = EVENTS_TABLE.indexes;
-  if (query.source !== undefined) {
-    return { indexName: bySourceDay.indexName, partitionAttribute: 'sourceDay', partitionValue: (day: string) => `${query.source}#${day}` };
-  }
-  if (query.status !== undefined) {
-    return { indexName: byStatusDay.indexName, partitionAttribute: 'statusDay', partitionValue: (day: string) => `${query.status}#${day}` };
-  }
-  return { indexName: byDay.indexName, partitionAttribute: 'day', partitionValue: (day: string) => day };
+  const keysOf = (index: (typeof EVENTS_TABLE.indexes)[number]) => ({
+    indexName: index.indexName,
+    partitionAttribute: index.partitionKey.name,
+    sortAttribute: index.sortKey.name,
+  });
+  if (query.source !== undefined) return { ...keysOf(bySourceDay), partitionValue: (day: string) => `${query.source}#${day}` };
+  if (query.status !== undefined) return { ...keysOf(byStatusDay), partitionValue: (day: string) => `${query.status}#${day}` };
+  return { ...keysOf(byDay), partitionValue: (day: string) => day };
 }
 
 export function dayOf(date: Date): string {
@@ -244,27 +257,4 @@ function fromItem(item: Record<string, unknown>): StoredEvent {
   const event = { ...item } as Record<string, unknown>;
   for (const key of INDEX_KEYS) delete event[key];
   return event as unknown as StoredEvent;
-}
-
-function encodeCursor(cursor: ListCursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
-}
-
-function decodeCursor(encoded: string, queryKey: string, today: string): ListCursor {
-  let cursor: ListCursor;
-  try {
-    cursor = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8')) as ListCursor;
-  } catch {
-    cursor = {} as ListCursor;
-  }
-  if (typeof cursor !== 'object' || cursor === null) cursor = {} as ListCursor;
-  const keyIsValid =
-    cursor.key === undefined ||
-    (typeof cursor.key === 'object' && cursor.key !== null && Object.values(cursor.key).every((value) => typeof value === 'string'));
-  const dayIsValid = typeof cursor.day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(cursor.day) && cursor.day <= today;
-  if (!dayIsValid || !keyIsValid || typeof cursor.query !== 'string') {
-    throw new BadRequestError('cursor is not valid; pass the cursor of a previous page unchanged');
-  }
-  if (cursor.query !== queryKey) throw new BadRequestError('cursor belongs to a query with other source/status filters');
-  return cursor;
 }

@@ -138,6 +138,65 @@ describe('DynamoDbEventStore', () => {
     await expect(events.list({ status: 'failed', limit: 1, cursor: bySource.cursor })).rejects.toThrow('other source/status filters');
   });
 
+  it('refuses every forged cursor with a 400 before DynamoDB sees it, and a real cursor still pages', async () => {
+    const encode = (cursor: unknown) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+    const id = 'evt_0000000000000000000000000000000a';
+    const key = { id, day: '2026-11-23', receivedAtId: `2026-11-23T01:00:00.000Z#${id}` };
+    const forged = (cursorKey: unknown, query = 'byDay||', day = '2026-11-23') => encode({ query, day, key: cursorKey });
+    const cursors: Array<[string, string]> = [
+      ['key attribute of another index', forged({ id, sourceDay: 'even#2026-11-23', receivedAtId: key.receivedAtId })],
+      ['key attribute missing', forged({ id, day: key.day })],
+      ['extra key attribute', forged({ ...key, status: 'failed' })],
+      ['only the table key', forged({ id })],
+      ['empty key', forged({})],
+      ['key is an array', forged([id, key.day, key.receivedAtId])],
+      ['key is a string', forged('evt')],
+      ['number value', forged({ ...key, receivedAtId: 5 })],
+      ['attribute-value map', forged({ ...key, id: { S: id } })],
+      ['null value', forged({ ...key, id: null })],
+      ['id not an event id', forged({ ...key, id: 'evt_x' })],
+      ['partition of another day', forged({ ...key, day: '2026-11-22' })],
+      ['sort key of another event', forged({ ...key, receivedAtId: '2026-11-23T01:00:00.000Z#evt_ffffffffffffffffffffffffffffffff' })],
+      ['sort key of another day', forged({ ...key, receivedAtId: `2026-11-21T01:00:00.000Z#${id}` })],
+      ['sort key not a timestamp', forged({ ...key, receivedAtId: `x#${id}` })],
+      ['huge sort key', forged({ ...key, receivedAtId: `2026-11-23T01:00:00.000Z#${id}${'x'.repeat(5_000)}` })],
+      ['huge cursor', encode({ query: 'byDay||', day: '2026-11-23', padding: 'x'.repeat(100_000) })],
+      ['extra cursor field', encode({ query: 'byDay||', day: '2026-11-23', key, more: 1 })],
+      ['day not a date', encode({ query: 'byDay||', day: '2026-13-45' })],
+      ['day a number', encode({ query: 'byDay||', day: 20261123 })],
+      ['query a number', encode({ query: 1, day: '2026-11-23' })],
+      ['not base64url', '%%%not-base64%%%'],
+      ['not JSON', Buffer.from('{"query": "byDay||", ').toString('base64url')],
+      ['JSON array', encode(['byDay||', '2026-11-23'])],
+      ['JSON string', encode('byDay||')],
+    ];
+    const outcomes: Record<string, string> = {};
+    for (const [name, cursor] of cursors) {
+      outcomes[name] = await events.list({ limit: 5, cursor }).then(
+        () => 'accepted',
+        (error: unknown) => (error instanceof BadRequestError ? 'refused' : `failed: ${String(error)}`),
+      );
+    }
+    expect(outcomes).toEqual(Object.fromEntries(cursors.map(([name]) => [name, 'refused'])));
+
+    // A cursor of another index or filter, even one DynamoDB returned, is refused too.
+    for (const index of [200, 202, 204]) await events.insertIfAbsent(storedEvent(index, `2026-11-23T02:00:0${index % 10}.000Z`, { status: 'failed' }));
+    const bySource = await events.list({ source: 'even', limit: 1 });
+    const byStatus = await events.list({ status: 'failed', limit: 1 });
+    for (const [cursor, query] of [
+      [bySource.cursor, { source: 'odd' }],
+      [bySource.cursor, { source: 'even', status: 'failed' as const }],
+      [byStatus.cursor, {}],
+      [byStatus.cursor, { status: 'processed' as const }],
+    ] as const) {
+      await expect(events.list({ limit: 1, cursor, ...query })).rejects.toThrow(BadRequestError);
+    }
+    // With its own filters the same cursor pages on, to an event the first page did not hold.
+    const next = await events.list({ source: 'even', limit: 1, cursor: bySource.cursor });
+    expect(next.events).toHaveLength(1);
+    expect(next.events[0]!.id).not.toBe(bySource.events[0]!.id);
+  });
+
   it('bounds the days one request walks: a sparse filter answers with fewer events and a cursor', async () => {
     const page = await events.list({ source: 'nobody', limit: 10 });
     expect(page.events).toEqual([]);

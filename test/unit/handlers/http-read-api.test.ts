@@ -89,4 +89,17 @@ describe('http-read-api handler', () => {
     expect(degraded.statusCode).toBe(503);
     expect(JSON.parse(degraded.body).checks.inboundQueue).toEqual({ ok: false, error: 'Error' });
   });
+
+  it('answers the $default route 404, or 405 with Allow for a known path, without asking for the admin key', async () => {
+    const unmatched = async (method: string, path: string) =>
+      (await handler(httpEvent({ method, routeKey: '$default', path, pathParameters: {}, headers: {} }), context)) as Result & { headers: Record<string, string> };
+    const notFound = await unmatched('GET', '/');
+    expect({ status: notFound.statusCode, body: JSON.parse(notFound.body) }).toEqual({ status: 404, body: { error: 'not_found', message: 'no route for GET /' } });
+    const wrongMethod = await unmatched('POST', '/api/events');
+    expect({ status: wrongMethod.statusCode, allow: wrongMethod.headers.allow, error: JSON.parse(wrongMethod.body).error }).toEqual({
+      status: 405,
+      allow: 'GET',
+      error: 'method_not_allowed',
+    });
+  });
 });
