@@ -126,6 +126,15 @@ describe('acceptInbound', () => {
     expect(await statusOf(() => accept(demo, { body, headers: { 'content-type': 'application/json' } }))).toEqual([401, 'missing_signature']);
   });
 
+  it('refuses JSON nested deeper than the limit with a 400 naming it; brackets inside strings do not count', async () => {
+    const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    const signed = (body: string) => accept(demo, { body, headers: standardWebhookHeaders(DEMO_SECRET, 'm', body), maxBodyBytes: 300_000 });
+    await expect(signed(nested(129))).rejects.toMatchObject({ statusCode: 400, code: 'nesting_too_deep', message: expect.stringContaining('128') });
+    await expect(signed(nested(100_000))).rejects.toMatchObject({ code: 'nesting_too_deep' });
+    expect(await statusOf(() => signed(nested(128)))).toBe('accepted');
+    expect(await statusOf(() => signed(JSON.stringify({ text: '['.repeat(10_000) })))).toBe('accepted');
+  });
+
   it('keeps non-UTF-8 bodies of an `any` source as base64', async () => {
     const binary = source({ id: 'files', verification: { scheme: 'token', header: 'x-token' }, secret: { env: 'X' }, contentType: 'any' });
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41]);

@@ -5,12 +5,13 @@
  * the queue's own message-size limit.
  */
 import type { SourceDefinition } from '../sources/source-definition';
-import { MalformedPayloadError, MethodNotAllowedError, PayloadTooLargeError } from '../errors';
+import { MalformedPayloadError, MethodNotAllowedError, NestingTooDeepError, PayloadTooLargeError } from '../errors';
 import { verifyRequest } from '../verification/verify-request';
 import type { HeaderMap } from '../verification/header-map';
 import { contentHashId, eventIdFor } from './event-id';
 import type { PayloadFormat, QueuedEvent } from './inbound-event';
 import { readField } from './payload-fields';
+import { exceedsNestingLimit, MAX_JSON_NESTING_DEPTH } from './json-nesting';
 import { isValidChannelName } from '../realtime/channels';
 
 /** Default raw-body limit: SQS's 256 KiB message limit minus room for the envelope (ids, headers). */
@@ -68,6 +69,7 @@ function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; 
   const text = decodeUtf8(rawBody);
   if (source.contentType === 'json') {
     if (text === undefined) throw new MalformedPayloadError('body is not valid UTF-8 JSON');
+    if (exceedsNestingLimit(text)) throw new NestingTooDeepError(MAX_JSON_NESTING_DEPTH);
     try {
       return { body: text, payloadFormat: 'json', payload: JSON.parse(text) as unknown };
     } catch {
