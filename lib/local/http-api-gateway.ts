@@ -8,7 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { lambdaContext } from './lambda-context';
-import { normalizeHeaders } from '../../lambdas/core/verification/header-map';
+import { headersFromRawPairs } from '../../lambdas/core/verification/header-map';
+import { nameValueMapOf } from '../../lambdas/core/name-value-map';
 
 /** API Gateway's own request size limit for HTTP APIs. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -104,9 +105,8 @@ function matchPath(pattern: string, path: string): Record<string, string> | unde
 }
 
 function toEvent(request: IncomingMessage, url: URL, body: Buffer, route: HttpRoute, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
-  const headers = normalizeHeaders(request.headers);
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
+  const headers = headersFromRawPairs(request.rawHeaders);
+  const query = nameValueMapOf(url.searchParams);
   const text = isTextContent(headers['content-type']);
   const now = new Date();
   return {

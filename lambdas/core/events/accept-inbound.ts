@@ -8,6 +8,7 @@ import type { SourceDefinition } from '../sources/source-definition';
 import { MalformedPayloadError, MethodNotAllowedError, NestingTooDeepError, PayloadTooLargeError } from '../errors';
 import { verifyRequest } from '../verification/verify-request';
 import type { HeaderMap } from '../verification/header-map';
+import { emptyNameValueMap, type NameValueMap } from '../name-value-map';
 import { contentHashId, eventIdFor } from './event-id';
 import type { PayloadFormat, QueuedEvent } from './inbound-event';
 import { readField } from './payload-fields';
@@ -108,9 +109,9 @@ function channelOf(source: SourceDefinition, payload: unknown): string {
   return source.channel?.name ?? source.id;
 }
 
-function keptHeaders(source: SourceDefinition, headers: HeaderMap): Record<string, string> {
+function keptHeaders(source: SourceDefinition, headers: HeaderMap): NameValueMap {
   const configured = source.verification.scheme === 'hmac' || source.verification.scheme === 'token' ? source.verification.header : undefined;
-  const kept: Record<string, string> = {};
+  const kept = emptyNameValueMap();
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || name === configured || DROPPED_HEADERS.has(name) || CREDENTIAL_HEADER.test(name)) continue;
     kept[name] = value;
