@@ -43,7 +43,6 @@ describe('acceptInbound', () => {
   it('turns a verified Standard Webhooks request into one queued event keyed by webhook-id', async () => {
     const [event] = await accept();
     expect(event).toMatchObject({
-      version: 1,
       id: eventIdFor('demo', 'msg_1'),
       source: 'demo',
       providerEventId: 'msg_1',

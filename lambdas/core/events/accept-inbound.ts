@@ -15,7 +15,7 @@ import { readField } from './payload-fields';
 import { exceedsNestingLimit, MAX_JSON_NESTING_DEPTH } from './json-nesting';
 import { isValidChannelName } from '../realtime/channels';
 
-/** Default raw-body limit: SQS's 256 KiB message limit minus room for the envelope (ids, headers). */
+/** Default limit on the body as the client sent it (its bytes, before any decoding); config.ts caps the setting. */
 export const DEFAULT_MAX_BODY_BYTES = 240 * 1024;
 
 /** Never kept: transport noise, and anything that may carry a credential or a signature made with one. */
@@ -51,7 +51,6 @@ export async function acceptInbound(input: {
   const { body, payloadFormat, payload } = decodeBody(source, request.rawBody);
   const providerEventId = pick(source.eventId, request.headers, payload) ?? defaultProviderId(source, request);
   const queued: QueuedEvent = {
-    version: 1,
     id: eventIdFor(source.id, providerEventId),
     source: source.id,
     providerEventId,

@@ -10,9 +10,8 @@ export const EVENT_STATUSES: readonly EventStatus[] = ['received', 'processed', 
 /** How the raw body is kept: parsed-as-JSON text, other UTF-8 text, or base64 of bytes that are not UTF-8. */
 export type PayloadFormat = 'json' | 'text' | 'base64';
 
+/** An accepted event on its way to the worker; queued-event-codec.ts gives its SQS message form (and version). */
 export interface QueuedEvent {
-  /** Message format version, so a worker can refuse (or upgrade) messages written by another release. */
-  version: 1;
   id: string;
   source: string;
   providerEventId: string;
@@ -26,7 +25,7 @@ export interface QueuedEvent {
   payloadFormat: PayloadFormat;
 }
 
-export interface StoredEvent extends Omit<QueuedEvent, 'version'> {
+export interface StoredEvent extends QueuedEvent {
   status: EventStatus;
   /** Processing attempts (one per SQS receive that got past the duplicate check). */
   attempts: number;

@@ -4,9 +4,10 @@ import { buildHandler } from '../../../lambdas/handlers/sqs-process-inbound';
 import { InMemoryEventStore } from '../../fixtures/in-memory-event-store';
 import { InMemoryConnectionStore, RecordingMessenger } from '../../fixtures/in-memory-connections';
 import { queuedEvent } from '../../fixtures/events';
+import { encodeQueuedEvent } from '../../../lambdas/core/events/queued-event-codec';
 import { context, sqsEvent } from '../../fixtures/api-gateway-events';
 
-const queuedBody = (providerEventId: string, payload: object) => JSON.stringify(queuedEvent(providerEventId, payload));
+const queuedBody = (providerEventId: string, payload: object) => encodeQueuedEvent(queuedEvent(providerEventId, payload));
 
 /** Counts subscriber lookups that reach the store. */
 class CountingConnectionStore extends InMemoryConnectionStore {
