@@ -134,6 +134,18 @@ describe('acceptInbound', () => {
     expect(await statusOf(() => signed(JSON.stringify({ text: '['.repeat(10_000) })))).toBe('accepted');
   });
 
+  it('bounds an id and a type read from the payload, so a long one cannot make the event too large to store', async () => {
+    const long = 'x'.repeat(200_000);
+    const run = async (id: string) =>
+      (await accept(tokenSource, { headers: { 'x-hook-token': 't', 'x-event': `\u{1F600}${long}` }, body: JSON.stringify({ data: { id } }), secrets: ['t'], maxBodyBytes: 300_000 }))[0]!;
+    const [first, again, other] = [await run(long), await run(long), await run(`${long}y`)];
+    expect(first.providerEventId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(again.id).toBe(first.id);
+    expect(other.id).not.toBe(first.id);
+    expect(Array.from(first.type)).toHaveLength(256);
+    expect(first.type.startsWith('\u{1F600}x')).toBe(true);
+  });
+
   it('keeps non-UTF-8 bodies of an `any` source as base64', async () => {
     const binary = source({ id: 'files', verification: { scheme: 'token', header: 'x-token' }, secret: { env: 'X' }, contentType: 'any' });
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41]);

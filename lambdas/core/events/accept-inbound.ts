@@ -49,12 +49,12 @@ export async function acceptInbound(input: {
   });
 
   const { body, payloadFormat, payload } = decodeBody(source, request.rawBody);
-  const providerEventId = pick(source.eventId, request.headers, payload) ?? defaultProviderId(source, request);
+  const providerEventId = boundedId(pick(source.eventId, request.headers, payload)) ?? defaultProviderId(source, request);
   const queued: QueuedEvent = {
     id: eventIdFor(source.id, providerEventId),
     source: source.id,
     providerEventId,
-    type: pick(source.eventType, request.headers, payload) ?? readField(payload, 'type') ?? 'webhook',
+    type: boundedLabel(pick(source.eventType, request.headers, payload) ?? readField(payload, 'type') ?? 'webhook'),
     channel: channelOf(source, payload),
     receivedAt: request.receivedAt.toISOString(),
     requestId: request.requestId,
@@ -63,6 +63,21 @@ export async function acceptInbound(input: {
     payloadFormat,
   };
   return [queued];
+}
+
+/**
+ * Ids and types read from the payload are as long as the provider makes them, and each is stored beside the body:
+ * a 200 KB `type` next to a 240 KB body would make an item DynamoDB refuses, after the 202. A longer id is replaced
+ * by its hash (copies of one event still share it); a longer type is cut.
+ */
+const MAX_LABEL_LENGTH = 256;
+
+function boundedId(id: string | undefined): string | undefined {
+  return id === undefined || id.length <= MAX_LABEL_LENGTH ? id : contentHashId(Buffer.from(id, 'utf8'));
+}
+
+function boundedLabel(label: string): string {
+  return label.length <= MAX_LABEL_LENGTH ? label : Array.from(label).slice(0, MAX_LABEL_LENGTH).join('');
 }
 
 function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; payloadFormat: PayloadFormat; payload: unknown } {
