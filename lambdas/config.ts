@@ -5,7 +5,8 @@
 import { ConfigurationError } from './core/errors';
 import { parseHookhubConfig, type HookhubConfig } from './core/sources/source-definition';
 import { DEFAULT_MAX_BODY_BYTES } from './core/events/accept-inbound';
-import { MAX_QUEUE_MESSAGE_BYTES } from './adapters/sqs/sqs-inbound-queue';
+import { MAX_QUEUEABLE_BODY_BYTES } from './adapters/sqs/sqs-inbound-queue';
+import { MAX_STORABLE_BODY_BYTES } from './adapters/dynamodb/table-definitions';
 import { INBOUND_QUEUE } from './adapters/sqs/queue-definitions';
 
 type Environment = NodeJS.ProcessEnv;
@@ -16,15 +17,21 @@ export function requireEnv(name: string, environment: Environment = process.env)
   return value;
 }
 
-function integerEnv(name: string, fallback: number, min: number, max: number, environment: Environment): number {
+function integerEnv(name: string, fallback: number, min: number, max: number, environment: Environment, why = ''): number {
   const raw = environment[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(`environment variable ${name} must be an integer from ${min} to ${max}`);
+    throw new ConfigurationError(`environment variable ${name} must be an integer from ${min} to ${max}${why}`);
   }
   return value;
 }
+
+/**
+ * The largest body limit that can be honoured: every accepted body must fit the queue message and the stored
+ * item, whatever its characters. The item is the tighter bound (252 KiB).
+ */
+export const MAX_BODY_BYTES_SETTING = Math.min(MAX_STORABLE_BODY_BYTES, MAX_QUEUEABLE_BODY_BYTES);
 
 export function loadSources(environment: Environment = process.env): HookhubConfig {
   const raw = requireEnv('HOOKHUB_SOURCES', environment);
@@ -52,7 +59,14 @@ export function loadIngestConfig(environment: Environment = process.env) {
     sources: loadSources(environment),
     inboundQueueUrl: requireEnv('HOOKHUB_INBOUND_QUEUE_URL', environment),
     secretsBackend: loadSecretsBackend(environment),
-    maxBodyBytes: integerEnv('HOOKHUB_MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 1, MAX_QUEUE_MESSAGE_BYTES, environment),
+    maxBodyBytes: integerEnv(
+      'HOOKHUB_MAX_BODY_BYTES',
+      DEFAULT_MAX_BODY_BYTES,
+      1,
+      MAX_BODY_BYTES_SETTING,
+      environment,
+      ` (a larger body could not always be stored: a DynamoDB item holds 400 KiB, and a body that is not UTF-8 is kept as base64)`,
+    ),
   };
 }
 

@@ -51,6 +51,13 @@ export class MalformedPayloadError extends HookhubError {
   }
 }
 
+/** A JSON body nested deeper than the limit: it would parse, then overflow the stack wherever it is serialized again. */
+export class NestingTooDeepError extends HookhubError {
+  constructor(limit: number) {
+    super(`JSON body nests deeper than ${limit} levels of objects and arrays; the limit is ${limit}`, 400, 'nesting_too_deep');
+  }
+}
+
 export class BadRequestError extends HookhubError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, 400, 'bad_request', options);

@@ -11,7 +11,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadWorkerConfig } from '../config';
 import { processInboundEvent, type ProcessInboundDeps } from '../core/events/process-inbound';
-import { parseQueuedEvent } from '../core/events/queued-event-schema';
+import { decodeQueuedEvent } from '../core/events/queued-event-codec';
 import { failedAttempt } from '../core/events/failed-attempt';
 import { fanOutEvent } from '../core/realtime/fan-out';
 import { BatchSubscriberCache } from '../core/realtime/batch-subscriber-cache';
@@ -46,7 +46,7 @@ export function buildHandler(deps: WorkerDeps) {
       const attempt = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1 };
       let eventId: string | undefined;
       try {
-        const queued = parseQueuedEvent(record.body);
+        const queued = decodeQueuedEvent(record.body);
         eventId = queued.id;
         const result = await processInboundEvent(queued, attempt, processDeps);
         deps.logger.info(result.outcome, { ...result, receiveCount: attempt.receiveCount });

@@ -14,7 +14,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { lambdaContext } from './lambda-context';
-import { normalizeHeaders } from '../../lambdas/core/verification/header-map';
+import { headersFromRawPairs } from '../../lambdas/core/verification/header-map';
+import { nameValueMapOf } from '../../lambdas/core/name-value-map';
 import { type HookhubError, MethodNotAllowedError, PayloadTooLargeError } from '../../lambdas/core/errors';
 import { matchPath, unmatchedRouteError } from '../../lambdas/handlers/http/http-routes';
 
@@ -126,9 +127,8 @@ export class HttpApiGateway {
 }
 
 function toEvent(request: IncomingMessage, url: URL, body: Buffer, route: HttpRoute, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
-  const headers = normalizeHeaders(request.headers);
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = query[name] === undefined ? value : `${query[name]},${value}`;
+  const headers = headersFromRawPairs(request.rawHeaders);
+  const query = nameValueMapOf(url.searchParams);
   const asText = isTextContent(headers['content-type']) && isUtf8(body);
   const routeKey = route.path === '$default' ? '$default' : `${route.method} ${route.path}`;
   const now = new Date();

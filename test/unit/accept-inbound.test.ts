@@ -43,7 +43,6 @@ describe('acceptInbound', () => {
   it('turns a verified Standard Webhooks request into one queued event keyed by webhook-id', async () => {
     const [event] = await accept();
     expect(event).toMatchObject({
-      version: 1,
       id: eventIdFor('demo', 'msg_1'),
       source: 'demo',
       providerEventId: 'msg_1',
@@ -124,6 +123,27 @@ describe('acceptInbound', () => {
     const body = '{"unterminated": ';
     expect(await statusOf(() => accept(demo, { body, headers: standardWebhookHeaders(DEMO_SECRET, 'm', body) }))).toEqual([400, 'malformed_payload']);
     expect(await statusOf(() => accept(demo, { body, headers: { 'content-type': 'application/json' } }))).toEqual([401, 'missing_signature']);
+  });
+
+  it('refuses JSON nested deeper than the limit with a 400 naming it; brackets inside strings do not count', async () => {
+    const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    const signed = (body: string) => accept(demo, { body, headers: standardWebhookHeaders(DEMO_SECRET, 'm', body), maxBodyBytes: 300_000 });
+    await expect(signed(nested(129))).rejects.toMatchObject({ statusCode: 400, code: 'nesting_too_deep', message: expect.stringContaining('128') });
+    await expect(signed(nested(100_000))).rejects.toMatchObject({ code: 'nesting_too_deep' });
+    expect(await statusOf(() => signed(nested(128)))).toBe('accepted');
+    expect(await statusOf(() => signed(JSON.stringify({ text: '['.repeat(10_000) })))).toBe('accepted');
+  });
+
+  it('bounds an id and a type read from the payload, so a long one cannot make the event too large to store', async () => {
+    const long = 'x'.repeat(200_000);
+    const run = async (id: string) =>
+      (await accept(tokenSource, { headers: { 'x-hook-token': 't', 'x-event': `\u{1F600}${long}` }, body: JSON.stringify({ data: { id } }), secrets: ['t'], maxBodyBytes: 300_000 }))[0]!;
+    const [first, again, other] = [await run(long), await run(long), await run(`${long}y`)];
+    expect(first.providerEventId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(again.id).toBe(first.id);
+    expect(other.id).not.toBe(first.id);
+    expect(Array.from(first.type)).toHaveLength(256);
+    expect(first.type.startsWith('\u{1F600}x')).toBe(true);
   });
 
   it('keeps non-UTF-8 bodies of an `any` source as base64', async () => {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkStartupSettings } from '../../lib/local/startup-checks';
+import { MAX_BODY_BYTES_SETTING } from '../../lambdas/config';
 import { DEV_DEMO_SECRET } from '../../lib/local/local-settings';
 import { StartupRefusedError, startupFailureLines } from '../../lib/local/startup-failure';
 import { DataDirectoryUnavailableError } from '../../lib/local/data-directory-lock';
@@ -98,6 +99,16 @@ describe('checkStartupSettings', () => {
     const variables = ['CHECK_DEMO_SECRET', 'HOOKHUB_ADMIN_KEY', 'PORT', 'WS_PORT', 'HOOKHUB_LOG_LEVEL', 'HOOKHUB_MAX_BODY_BYTES', 'HOOKHUB_RETENTION_DAYS', 'HOOKHUB_QUEUE_FSYNC'];
     variables.forEach((variable, index) => expect(problems[index]).toContain(variable));
     for (const problem of problems) expect(problem).not.toContain('\n');
+  });
+
+  it('refuses a body limit whose bodies could not all be stored, naming the largest that can', () => {
+    // 256 KiB was accepted before: kept as base64 such a body is 341 KiB, leaving under the 64 KiB the limit keeps
+    // for headers, ids and lastError in a 400 KiB item.
+    expect(problemsOf({ HOOKHUB_DEMO_SECRET: DEV_DEMO_SECRET, HOOKHUB_MAX_BODY_BYTES: String(256 * 1024) })).toEqual([
+      `environment variable HOOKHUB_MAX_BODY_BYTES must be an integer from 1 to ${MAX_BODY_BYTES_SETTING} (a larger body could not always be stored: a DynamoDB item holds 400 KiB, and a body that is not UTF-8 is kept as base64)`,
+    ]);
+    expect(MAX_BODY_BYTES_SETTING).toBe(258_048);
+    expect(problemsOf({ HOOKHUB_DEMO_SECRET: DEV_DEMO_SECRET, HOOKHUB_MAX_BODY_BYTES: String(MAX_BODY_BYTES_SETTING) })).toEqual([]);
   });
 
   it('accepts valid values of every optional variable and passes them on', () => {

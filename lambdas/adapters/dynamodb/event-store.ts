@@ -12,6 +12,7 @@ import {
 import type { EventKey, EventListQuery, EventPage, EventStore, InsertOutcome, ProcessingClaim } from '../../core/ports';
 import type { EventStatus, StoredEvent } from '../../core/events/inbound-event';
 import { BadRequestError } from '../../core/errors';
+import { emptyNameValueMap, nameValueMapOf, type NameValueMap } from '../../core/name-value-map';
 import { EVENTS_TABLE } from './table-definitions';
 import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor';
 
@@ -242,10 +243,16 @@ function previousDay(day: string): string {
   return dayOf(new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS));
 }
 
+/**
+ * Headers are stored as a list of [name, value] pairs, not a map: their names are the client's, and the document
+ * client's marshalling refuses an object with a `constructor` key (and drops `__proto__`), which made such an event
+ * impossible to store. Items written before keep a map; fromItem reads both.
+ */
 function toItem(event: StoredEvent): Record<string, unknown> {
   const day = dayOf(new Date(event.receivedAt));
   return {
     ...event,
+    headers: Object.entries(event.headers),
     day,
     sourceDay: `${event.source}#${day}`,
     statusDay: `${event.status}#${day}`,
@@ -256,5 +263,16 @@ function toItem(event: StoredEvent): Record<string, unknown> {
 function fromItem(item: Record<string, unknown>): StoredEvent {
   const event = { ...item } as Record<string, unknown>;
   for (const key of INDEX_KEYS) delete event[key];
+  event.headers = headersFromItem(item.headers);
   return event as unknown as StoredEvent;
+}
+
+function headersFromItem(stored: unknown): NameValueMap {
+  const isPair = (entry: unknown): entry is [string, string] =>
+    Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string';
+  if (Array.isArray(stored)) return nameValueMapOf(stored.filter(isPair));
+  if (typeof stored === 'object' && stored !== null) {
+    return nameValueMapOf(Object.entries(stored).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+  }
+  return emptyNameValueMap();
 }

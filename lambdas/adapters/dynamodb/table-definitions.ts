@@ -5,6 +5,18 @@
  */
 export type AttributeType = 'S' | 'N';
 
+/** DynamoDB's largest item, attribute names and values together: 400 KB, counted as 1,024 bytes per KB. */
+export const MAX_ITEM_BYTES = 400 * 1024;
+
+/** Room in an event item for everything but the body: ids, index keys, lastError, kept headers (as UTF-8, up to twice their wire size). */
+const EVENT_ITEM_RESERVE_BYTES = 64 * 1024;
+
+/**
+ * The largest request body whose event item always fits. The event store keeps a UTF-8 body as its own bytes and
+ * any other body as base64, 4/3 of its bytes; the limit is set by the latter.
+ */
+export const MAX_STORABLE_BODY_BYTES = 3 * Math.floor((MAX_ITEM_BYTES - EVENT_ITEM_RESERVE_BYTES) / 4);
+
 export interface KeyAttribute {
   name: string;
   type: AttributeType;

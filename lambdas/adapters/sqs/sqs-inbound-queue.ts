@@ -1,17 +1,19 @@
 /**
- * InboundQueue over SQS. Each event is serialized once; one that exceeds SQS's message limit is refused with a 413
- * before anything is sent, and SendMessageBatch calls are cut at 10 entries or the limit's total size, whichever
+ * InboundQueue over SQS. Each event is encoded once (queued-event-codec.ts: no character SQS refuses, and a size
+ * bounded by the body's), and SendMessageBatch calls are cut at 10 entries or the queue's size limit, whichever
  * comes first. Any entry SQS did not take fails the whole call (the provider gets a 5xx and retries; what was
  * already queued is deduplicated by event id downstream).
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { InboundQueue } from '../../core/ports';
 import type { QueuedEvent } from '../../core/events/inbound-event';
-import { PayloadTooLargeError } from '../../core/errors';
+import { encodeQueuedEvent, worstCaseMessageBytes } from '../../core/events/queued-event-codec';
+import { INBOUND_QUEUE } from './queue-definitions';
 
-/** SQS refuses a message, and a whole SendMessageBatch request, over 256 KiB. */
-export const MAX_QUEUE_MESSAGE_BYTES = 256 * 1024;
 const MAX_BATCH_ENTRIES = 10;
+
+/** The largest body whose message fits the queue whatever its characters (the codec's worst case). */
+export const MAX_QUEUEABLE_BODY_BYTES = largestBodyFitting(INBOUND_QUEUE.maxMessageBytes);
 
 export class SqsInboundQueue implements InboundQueue {
   constructor(
@@ -20,14 +22,17 @@ export class SqsInboundQueue implements InboundQueue {
   ) {}
 
   async enqueue(events: readonly QueuedEvent[]): Promise<void> {
+    const limit = INBOUND_QUEUE.maxMessageBytes;
     const batches: SendMessageBatchRequestEntry[][] = [];
     let batch: SendMessageBatchRequestEntry[] = [];
     let batchBytes = 0;
     events.forEach((event, index) => {
-      const body = JSON.stringify(event);
+      const body = encodeQueuedEvent(event);
       const bytes = Buffer.byteLength(body);
-      if (bytes > MAX_QUEUE_MESSAGE_BYTES) throw new PayloadTooLargeError(bytes, MAX_QUEUE_MESSAGE_BYTES);
-      if (batch.length === MAX_BATCH_ENTRIES || batchBytes + bytes > MAX_QUEUE_MESSAGE_BYTES) {
+      // Unreachable while the body limit stays under MAX_QUEUEABLE_BODY_BYTES (config.ts): the client's body was
+      // within its limit, so this is ours to fix, not a 413 quoting a size the client never sent.
+      if (bytes > limit) throw new Error(`event ${event.id} encodes to ${bytes} bytes; the queue takes ${limit}`);
+      if (batch.length === MAX_BATCH_ENTRIES || batchBytes + bytes > limit) {
         batches.push(batch);
         batch = [];
         batchBytes = 0;
@@ -45,4 +50,9 @@ export class SqsInboundQueue implements InboundQueue {
       }
     }
   }
+}
+
+/** worstCaseMessageBytes grows by 4 bytes per 3 body bytes on top of a fixed part. */
+function largestBodyFitting(messageBytes: number): number {
+  return 3 * Math.floor((messageBytes - worstCaseMessageBytes(0)) / 4);
 }

@@ -5,15 +5,17 @@
  * the queue's own message-size limit.
  */
 import type { SourceDefinition } from '../sources/source-definition';
-import { MalformedPayloadError, MethodNotAllowedError, PayloadTooLargeError } from '../errors';
+import { MalformedPayloadError, MethodNotAllowedError, NestingTooDeepError, PayloadTooLargeError } from '../errors';
 import { verifyRequest } from '../verification/verify-request';
 import type { HeaderMap } from '../verification/header-map';
+import { emptyNameValueMap, type NameValueMap } from '../name-value-map';
 import { contentHashId, eventIdFor } from './event-id';
 import type { PayloadFormat, QueuedEvent } from './inbound-event';
 import { readField } from './payload-fields';
+import { exceedsNestingLimit, MAX_JSON_NESTING_DEPTH } from './json-nesting';
 import { isValidChannelName } from '../realtime/channels';
 
-/** Default raw-body limit: SQS's 256 KiB message limit minus room for the envelope (ids, headers). */
+/** Default limit on the body as the client sent it (its bytes, before any decoding); config.ts caps the setting. */
 export const DEFAULT_MAX_BODY_BYTES = 240 * 1024;
 
 /** Never kept: transport noise, and anything that may carry a credential or a signature made with one. */
@@ -47,13 +49,12 @@ export async function acceptInbound(input: {
   });
 
   const { body, payloadFormat, payload } = decodeBody(source, request.rawBody);
-  const providerEventId = pick(source.eventId, request.headers, payload) ?? defaultProviderId(source, request);
+  const providerEventId = boundedId(pick(source.eventId, request.headers, payload)) ?? defaultProviderId(source, request);
   const queued: QueuedEvent = {
-    version: 1,
     id: eventIdFor(source.id, providerEventId),
     source: source.id,
     providerEventId,
-    type: pick(source.eventType, request.headers, payload) ?? readField(payload, 'type') ?? 'webhook',
+    type: boundedLabel(pick(source.eventType, request.headers, payload) ?? readField(payload, 'type') ?? 'webhook'),
     channel: channelOf(source, payload),
     receivedAt: request.receivedAt.toISOString(),
     requestId: request.requestId,
@@ -64,10 +65,26 @@ export async function acceptInbound(input: {
   return [queued];
 }
 
+/**
+ * Ids and types read from the payload are as long as the provider makes them, and each is stored beside the body:
+ * a 200 KB `type` next to a 240 KB body would make an item DynamoDB refuses, after the 202. A longer id is replaced
+ * by its hash (copies of one event still share it); a longer type is cut.
+ */
+const MAX_LABEL_LENGTH = 256;
+
+function boundedId(id: string | undefined): string | undefined {
+  return id === undefined || id.length <= MAX_LABEL_LENGTH ? id : contentHashId(Buffer.from(id, 'utf8'));
+}
+
+function boundedLabel(label: string): string {
+  return label.length <= MAX_LABEL_LENGTH ? label : Array.from(label).slice(0, MAX_LABEL_LENGTH).join('');
+}
+
 function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; payloadFormat: PayloadFormat; payload: unknown } {
   const text = decodeUtf8(rawBody);
   if (source.contentType === 'json') {
     if (text === undefined) throw new MalformedPayloadError('body is not valid UTF-8 JSON');
+    if (exceedsNestingLimit(text)) throw new NestingTooDeepError(MAX_JSON_NESTING_DEPTH);
     try {
       return { body: text, payloadFormat: 'json', payload: JSON.parse(text) as unknown };
     } catch {
@@ -106,9 +123,9 @@ function channelOf(source: SourceDefinition, payload: unknown): string {
   return source.channel?.name ?? source.id;
 }
 
-function keptHeaders(source: SourceDefinition, headers: HeaderMap): Record<string, string> {
+function keptHeaders(source: SourceDefinition, headers: HeaderMap): NameValueMap {
   const configured = source.verification.scheme === 'hmac' || source.verification.scheme === 'token' ? source.verification.header : undefined;
-  const kept: Record<string, string> = {};
+  const kept = emptyNameValueMap();
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || name === configured || DROPPED_HEADERS.has(name) || CREDENTIAL_HEADER.test(name)) continue;
     kept[name] = value;

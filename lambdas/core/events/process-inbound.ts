@@ -53,9 +53,8 @@ export async function processInboundEvent(
 ): Promise<ProcessOutcome> {
   const now = deps.now();
   const claim: ProcessingClaim = { ...attempt, leaseUntil: now.getTime() + deps.leaseSeconds * 1000 };
-  const { version: _version, ...fields } = queued;
   const fresh: StoredEvent = {
-    ...fields,
+    ...queued,
     status: 'received',
     attempts: 1,
     duplicates: 0,

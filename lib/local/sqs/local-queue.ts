@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { INBOUND_QUEUE } from '../../../lambdas/adapters/sqs/queue-definitions';
 import { MessageJournal, type JournaledMessage, type JournalRecord, type ReplayReport } from './message-journal';
 
 export interface LocalQueueSettings {
@@ -29,7 +30,8 @@ export interface ReceivedMessage {
   Attributes: Record<string, string>;
 }
 
-export const MAX_MESSAGE_BYTES = 256 * 1024;
+/** The same definition the CDK queues state as MaximumMessageSize: SQS's largest message (1 MiB). */
+export const MAX_MESSAGE_BYTES = INBOUND_QUEUE.maxMessageBytes;
 
 export class LocalQueue {
   private readonly messages = new Map<string, QueueMessage>();

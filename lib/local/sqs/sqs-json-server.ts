@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { LocalQueue, MAX_MESSAGE_BYTES, type LocalQueueSettings } from './local-queue';
+import { CHARACTER_SQS_REFUSES } from '../../../lambdas/core/events/queue-message-characters';
 
 const ACCOUNT = '000000000000';
 
@@ -89,8 +90,14 @@ export class SqsJsonServer {
         const entries = batchEntries(input.Entries);
         const total = entries.reduce((sum, entry) => sum + Buffer.byteLength(String(entry.MessageBody ?? '')), 0);
         if (total > MAX_MESSAGE_BYTES) throw new SqsError('com.amazonaws.sqs#BatchRequestTooLong', `batch is ${total} bytes; the limit is ${MAX_MESSAGE_BYTES}`);
-        const sent = queue.send(entries.map((entry) => ({ body: messageBody(entry.MessageBody), delaySeconds: optionalSeconds(entry.DelaySeconds, 900) })));
-        return { Successful: sent.map((message, index) => ({ Id: entries[index]!.Id, MessageId: message.id, MD5OfMessageBody: message.md5 })), Failed: [] };
+        // As SQS does, an entry with refused characters fails on its own; the rest of the batch is sent.
+        const refused = entries.filter((entry) => typeof entry.MessageBody === 'string' && CHARACTER_SQS_REFUSES.test(entry.MessageBody));
+        const accepted = entries.filter((entry) => !refused.includes(entry));
+        const sent = accepted.length === 0 ? [] : queue.send(accepted.map((entry) => ({ body: messageBody(entry.MessageBody), delaySeconds: optionalSeconds(entry.DelaySeconds, 900) })));
+        return {
+          Successful: sent.map((message, index) => ({ Id: accepted[index]!.Id, MessageId: message.id, MD5OfMessageBody: message.md5 })),
+          Failed: refused.map((entry) => ({ Id: entry.Id, Code: 'InvalidMessageContents', SenderFault: true, Message: INVALID_CONTENTS })),
+        };
       }
       case 'ReceiveMessage': {
         const queue = this.queueOf(input);
@@ -171,8 +178,11 @@ function invalidParameter(message: string): SqsError {
   return new SqsError('com.amazonaws.sqs#InvalidParameterValue', message);
 }
 
+const INVALID_CONTENTS = 'Invalid characters found. Valid characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF';
+
 function messageBody(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) throw invalidParameter('MessageBody is required');
+  if (CHARACTER_SQS_REFUSES.test(value)) throw new SqsError('com.amazonaws.sqs#InvalidMessageContents', INVALID_CONTENTS);
   if (Buffer.byteLength(value) > MAX_MESSAGE_BYTES) throw invalidParameter(`message is longer than ${MAX_MESSAGE_BYTES} bytes`);
   return value;
 }

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalDynamoDb } from '../../../lib/local/local-dynamodb';
 import { CONNECTIONS_TABLE, EVENTS_TABLE } from '../../../lambdas/adapters/dynamodb/table-definitions';
 import { DynamoDbEventStore } from '../../../lambdas/adapters/dynamodb/event-store';
@@ -93,6 +93,22 @@ describe('DynamoDbEventStore', () => {
     expect(processed!.lastError).toBeUndefined();
     expect(await events.claim(event, { messageId: 'late', receiveCount: 9, leaseUntil: 0 }, nowMs + 10_000_000)).toBeUndefined();
     expect((await events.list({ status: 'failed', limit: 10 })).events.map((e) => e.id)).not.toContain(event.id);
+  });
+
+  it('stores headers whatever their names (constructor, __proto__, toString), and reads items written as a map', async () => {
+    const headers = JSON.parse('{"constructor":"c","__proto__":"p","tostring":"t","hasownproperty":"h","content-type":"application/json"}') as Record<string, string>;
+    const event = storedEvent(102, '2026-11-23T11:00:04.000Z', { headers });
+    expect(await events.insertIfAbsent(event)).toEqual({ inserted: true });
+    const entries = (map: object) => Object.entries(map).sort();
+    expect(entries((await events.get(event.id))!.headers)).toEqual(entries(headers));
+    const claimed = await events.claim(event, { messageId: 'm102', receiveCount: 2, leaseUntil: 0 }, Date.parse(event.receivedAt));
+    expect(entries(claimed!.headers)).toEqual(entries(headers));
+    expect(entries((await events.list({ source: 'even', limit: 100 })).events.find((listed) => listed.id === event.id)!.headers)).toEqual(entries(headers));
+
+    // The shape items had before: a map attribute.
+    const older = storedEvent(104, '2026-11-23T11:00:05.000Z');
+    await documents.send(new PutCommand({ TableName: 'events', Item: { ...older, headers: { 'x-github-event': 'push' }, day: '2026-11-23' } }));
+    expect(entries((await events.get(older.id))!.headers)).toEqual([['x-github-event', 'push']]);
   });
 
   it('never resurrects a removed event as a counter stub', async () => {

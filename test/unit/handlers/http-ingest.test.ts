@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { handler } from '../../../lambdas/handlers/http-ingest';
-import { MAX_QUEUE_MESSAGE_BYTES, SqsInboundQueue } from '../../../lambdas/adapters/sqs/sqs-inbound-queue';
+import { SqsInboundQueue } from '../../../lambdas/adapters/sqs/sqs-inbound-queue';
+import { decodeQueuedEvent } from '../../../lambdas/core/events/queued-event-codec';
 import { queuedEvent } from '../../fixtures/events';
 import { eventIdFor } from '../../../lambdas/core/events/event-id';
 import { DEMO_SECRET, standardWebhookHeaders } from '../../fixtures/sources';
@@ -49,13 +50,21 @@ describe('http-ingest handler', () => {
     expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
   });
 
-  it('refuses an event whose queue message would exceed the SQS limit though the body fits its own limit', async () => {
-    const quotes = JSON.stringify({ text: '"'.repeat(100_000) }); // escaped again inside the queued JSON, it doubles
-    expect(Buffer.byteLength(quotes)).toBeLessThan(MAX_QUEUE_MESSAGE_BYTES);
-    const response = await invoke(httpEvent({ headers: standardWebhookHeaders(DEMO_SECRET, 'msg_big', quotes), body: quotes }));
-    expect(response.statusCode).toBe(413);
-    expect(JSON.parse(response.body).error).toBe('payload_too_large');
-    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 0);
+  it('queues a body within the limit however much escaping would grow it, and quotes the size the client sent when refusing', async () => {
+    sqs.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: '' }], Failed: [] });
+    const limit = 240 * 1024; // handler-environment sets no HOOKHUB_MAX_BODY_BYTES: the default applies
+    // The issue's case: a body of `""` strings that grew to 341,771 bytes once escaped into the message.
+    const quotes = `[${'"",'.repeat((limit - 5) / 3)}""]`.padEnd(limit, ' ');
+    expect(Buffer.byteLength(quotes)).toBe(limit);
+    const accepted = await invoke(httpEvent({ headers: standardWebhookHeaders(DEMO_SECRET, 'msg_big', quotes), body: quotes }));
+    expect(accepted.statusCode).toBe(202);
+    const message = sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries![0]!.MessageBody!;
+    expect(decodeQueuedEvent(message).body).toBe(quotes);
+
+    const over = `${quotes} `;
+    const refused = await invoke(httpEvent({ headers: standardWebhookHeaders(DEMO_SECRET, 'msg_over', over), body: over }));
+    expect(refused.statusCode).toBe(413);
+    expect(JSON.parse(refused.body)).toEqual({ error: 'payload_too_large', message: `payload is ${limit + 1} bytes; the limit is ${limit} bytes` });
   });
 
   it('answers 405 with an Allow header', async () => {
@@ -73,13 +82,13 @@ describe('http-ingest handler', () => {
 });
 
 describe('SqsInboundQueue', () => {
-  it('cuts batches at 10 entries and at the 256 KiB request limit', async () => {
+  it('cuts batches at 10 entries and at the 1 MiB request limit', async () => {
     sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
     const queue = new SqsInboundQueue(new SQSClient({}), 'https://sqs.example/q');
     const small = Array.from({ length: 12 }, (_, index) => queuedEvent(`small-${index}`));
-    const large = Array.from({ length: 3 }, (_, index) => queuedEvent(`large-${index}`, { blob: 'x'.repeat(100 * 1024) }));
+    const large = Array.from({ length: 3 }, (_, index) => queuedEvent(`large-${index}`, { blob: 'x'.repeat(400 * 1024) }));
     await queue.enqueue([...small, ...large]);
     const sizes = sqs.commandCalls(SendMessageBatchCommand).map((call) => call.args[0].input.Entries!.length);
-    expect(sizes).toEqual([10, 4, 1]); // 2 small + 2 large fit under 256 KiB; the third large one does not
+    expect(sizes).toEqual([10, 4, 1]); // 2 small + 2 large fit under 1 MiB; the third large one does not
   });
 });

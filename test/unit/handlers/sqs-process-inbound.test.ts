@@ -4,9 +4,10 @@ import { buildHandler } from '../../../lambdas/handlers/sqs-process-inbound';
 import { InMemoryEventStore } from '../../fixtures/in-memory-event-store';
 import { InMemoryConnectionStore, RecordingMessenger } from '../../fixtures/in-memory-connections';
 import { queuedEvent } from '../../fixtures/events';
+import { encodeQueuedEvent } from '../../../lambdas/core/events/queued-event-codec';
 import { context, sqsEvent } from '../../fixtures/api-gateway-events';
 
-const queuedBody = (providerEventId: string, payload: object) => JSON.stringify(queuedEvent(providerEventId, payload));
+const queuedBody = (providerEventId: string, payload: object) => encodeQueuedEvent(queuedEvent(providerEventId, payload));
 
 /** Counts subscriber lookups that reach the store. */
 class CountingConnectionStore extends InMemoryConnectionStore {
@@ -81,11 +82,11 @@ describe('sqs-process-inbound handler', () => {
     const { handler, logger } = setup();
     const errors = jest.spyOn(logger, 'error');
     const poison = queuedEvent('evt-poison', { secret: 'payload-secret-value' });
-    const malformed = JSON.stringify({ ...poison, id: 'not-an-id', body: '{"secret":"payload-secret-value"}' });
+    const malformed = JSON.stringify({ ...JSON.parse(encodeQueuedEvent(poison)), id: 'not-an-id', body: '{"secret":"payload-secret-value"}' });
 
     await handler(
       sqsEvent([
-        { messageId: 'c', body: JSON.stringify(poison), receiveCount: 5 },
+        { messageId: 'c', body: encodeQueuedEvent(poison), receiveCount: 5 },
         { messageId: 'b', body: '{"secret":"payload-secret-value"', receiveCount: 2 },
         { messageId: 'm', body: malformed, receiveCount: 1 },
       ]),
