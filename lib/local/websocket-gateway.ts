@@ -14,6 +14,13 @@ import { lambdaContext } from './lambda-context';
 import { normalizeHeaders } from '../../lambdas/core/verification/header-map';
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
 
+/**
+ * Bytes a connection may have queued and not yet taken by its socket before it counts as a slow consumer. The kernel
+ * buffers megabytes before anything queues here, so only a client that has stopped reading gets this far; eight
+ * full-size messages is room for a burst.
+ */
+export const SLOW_CONSUMER_BACKLOG_BYTES = 8 * MAX_WEBSOCKET_MESSAGE_BYTES;
+
 type RouteHandler = (event: WebSocketRouteEvent, context: ReturnType<typeof lambdaContext>) => Promise<{ statusCode?: number; body?: string } | undefined | void>;
 
 export interface WebSocketRoutes {
@@ -129,6 +136,17 @@ export class WebSocketGateway {
     });
   }
 
+  /**
+   * Forgets the connection at once (later pushes get 410 Gone, so the worker deletes its subscriptions) and closes it
+   * with 1008. The close frame queues behind the backlog: a client that reads again sees the code; one that never
+   * does is cut off by ws when the close handshake times out.
+   */
+  private dropSlowConsumer(connectionId: string, connection: LiveConnection): void {
+    console.warn(`[websocket-gateway] closing connection ${connectionId}: slow consumer (${connection.socket.bufferedAmount} bytes not yet sent)`);
+    this.connections.delete(connectionId);
+    connection.socket.close(1008, 'slow consumer: too many messages not yet read');
+  }
+
   private async handleManagementApi(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const match = /^\/(?:[^/]+\/)?@connections\/([^/?]+)$/.exec(new URL(request.url ?? '/', 'http://localhost').pathname);
     if (!match) return void reply(response, 404, { message: 'Not Found' });
@@ -147,7 +165,15 @@ export class WebSocketGateway {
         for await (const chunk of request) chunks.push(chunk as Buffer);
         const data = Buffer.concat(chunks);
         if (data.length > MAX_WEBSOCKET_MESSAGE_BYTES) return void reply(response, 413, { message: 'Payload too large' }, { 'x-amzn-errortype': 'PayloadTooLargeException' });
-        await new Promise<void>((resolve) => connection.socket.send(data.toString('utf8'), () => resolve()));
+        // Closing (the client said goodbye, or a close is under way): nothing sent now would arrive.
+        if (connection.socket.readyState !== connection.socket.OPEN) return void reply(response, 410, { message: 'Gone' }, { 'x-amzn-errortype': 'GoneException' });
+        if (connection.socket.bufferedAmount + data.length > SLOW_CONSUMER_BACKLOG_BYTES) {
+          this.dropSlowConsumer(connectionId, connection);
+          return void reply(response, 410, { message: 'Gone' }, { 'x-amzn-errortype': 'GoneException' });
+        }
+        // Queued, not awaited: waiting for the socket to drain would let a client that stops reading hold up the
+        // worker that is pushing to it, and through the worker every other subscriber. The backlog check bounds it.
+        connection.socket.send(data.toString('utf8'));
         return void reply(response, 200, undefined);
       }
       case 'GET':

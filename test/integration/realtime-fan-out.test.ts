@@ -5,6 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import WebSocket from 'ws';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/local-runtime';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
@@ -15,6 +18,7 @@ const ADMIN_KEY = 'realtime-fan-out-admin-key-0123';
 const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-fan-out-'));
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
+let documents: DynamoDBDocumentClient;
 const clients: RealtimeClient[] = [];
 
 beforeAll(async () => {
@@ -30,10 +34,14 @@ beforeAll(async () => {
     ttlSweepIntervalMs: 3_600_000,
   });
   api = apiClient(runtime.httpUrl, ADMIN_KEY);
+  documents = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+  );
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.close()));
+  documents.destroy();
   await runtime.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -69,5 +77,61 @@ describe('an event too large for one WebSocket message', () => {
     const fetched = await api<{ status: string; payload: unknown }>((push!.event as unknown as { payloadPath: string }).payloadPath);
     expect(fetched.status).toBe(200);
     expect(fetched.body.payload).toEqual(payload);
+  });
+});
+
+describe('a subscriber that stops reading', () => {
+  /** Connection ids subscribed to exactly `pattern`, from the connections table the worker reads. */
+  async function subscribersOf(pattern: string): Promise<string[]> {
+    const result = await documents.send(
+      new QueryCommand({ TableName: runtime.tables.connections, IndexName: 'byChannel', KeyConditionExpression: 'channel = :c', ExpressionAttributeValues: { ':c': pattern } }),
+    );
+    return (result.Items ?? []).map((item) => String(item.connectionId));
+  }
+
+  /** What the worker does for each push: POST @connections/{id} on the gateway's management API. */
+  async function postToConnection(connectionId: string, data: string): Promise<number | 'no answer'> {
+    const callbackUrl = runtime.wsUrl.replace(/^ws:/, 'http:');
+    try {
+      const response = await fetch(`${callbackUrl}/@connections/${encodeURIComponent(connectionId)}`, { method: 'POST', body: data, signal: AbortSignal.timeout(5_000) });
+      await response.arrayBuffer();
+      return response.status;
+    } catch (error) {
+      if ((error as Error).name === 'TimeoutError') return 'no answer';
+      throw error;
+    }
+  }
+
+  it('holds up neither the worker nor other subscribers, and is closed as a slow consumer (1008)', async () => {
+    const healthy = await listen('demo');
+    const stalled = await listen('demo,stalled-marker');
+    const [stalledId] = await waitUntil(async () => {
+      const ids = await subscribersOf('stalled-marker');
+      return ids.length === 1 && ids;
+    }, 10_000, 'the stalled client to be stored');
+    const stalledClosed = new Promise<number>((resolve) => stalled.socket.once('close', (code) => resolve(code)));
+
+    // Stop reading, then push full-size messages until every buffer between the gateway and the client is full,
+    // as a client does that stops reading while events keep coming: the gateway must notice and give up on it.
+    stalled.socket.pause();
+    const filler = JSON.stringify({ type: 'filler', blob: 'x'.repeat(MAX_WEBSOCKET_MESSAGE_BYTES - 64) });
+    const answers: Array<number | 'no answer'> = [];
+    while (answers.length < 400 && answers.at(-1) !== 'no answer' && (answers.at(-1) ?? 200) === 200) {
+      answers.push(await postToConnection(stalledId!, filler));
+    }
+
+    const ids: string[] = [];
+    for (let index = 0; index < 20; index++) ids.push(await sendDemo(`msg_while_stalled_${index}`, { type: 'small', index }));
+    await waitUntil(async () => ids.every((id) => pushesOf(id, healthy).length === 1), 30_000, 'all 20 events at the healthy subscriber');
+    for (const id of ids) expect((await api<{ status: string }>(`/api/events/${id}`)).body.status).toBe('processed');
+    // Every push was answered at once until the backlog passed the bound, then 410 Gone: the worker forgets it.
+    expect(answers.at(-1)).toBe(410);
+    expect(answers.slice(0, -1).every((status) => status === 200)).toBe(true);
+    await waitUntil(async () => (await subscribersOf('stalled-marker')).length === 0, 10_000, 'the stalled connection to be forgotten');
+
+    // Once it reads again, the client gets what was buffered and then the close frame saying why.
+    stalled.socket.resume();
+    expect(await stalledClosed).toBe(1008);
+    expect(healthy.socket.readyState).toBe(WebSocket.OPEN);
   });
 });
