@@ -7,7 +7,6 @@ import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadWorkerConfig } from '../config';
 import { processInboundEvent, type ProcessInboundDeps } from '../core/events/process-inbound';
@@ -20,6 +19,7 @@ import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb/connection-store';
 import { ApiGatewayConnectionMessenger } from '../adapters/apigw-management/apigw-connection-messenger';
+import { createManagementApiClient } from '../adapters/apigw-management/management-api-client';
 import { eventProcessors } from '../processors/registry';
 
 export interface WorkerDeps extends Omit<ProcessInboundDeps, 'fanOut'> {
@@ -55,7 +55,7 @@ const documentClient = createDocumentClient();
 export const handler = buildHandler({
   store: new DynamoDbEventStore(documentClient, config.eventsTable, { retentionDays: config.retentionDays }),
   connections: new DynamoDbConnectionStore(documentClient, config.connectionsTable),
-  messenger: new ApiGatewayConnectionMessenger(new ApiGatewayManagementApiClient({ endpoint: config.websocketCallbackUrl })),
+  messenger: new ApiGatewayConnectionMessenger(createManagementApiClient(config.websocketCallbackUrl)),
   processors: eventProcessors,
   processorFor: (sourceId) => findSource(config.sources, sourceId)?.processor,
   now: () => new Date(),
