@@ -2,7 +2,7 @@ import { parseChannelPatterns, patternsMatching } from '../../lambdas/core/realt
 import { fanOutEvent, realtimeMessage } from '../../lambdas/core/realtime/fan-out';
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
 import { applyClientCommand, openConnection, parseClientCommand } from '../../lambdas/core/realtime/connections';
-import { BadRequestError } from '../../lambdas/core/errors';
+import { BadRequestError, ChannelLimitError } from '../../lambdas/core/errors';
 import type { StoredEvent } from '../../lambdas/core/events/inbound-event';
 import { InMemoryConnectionStore, RecordingMessenger } from '../fixtures/in-memory-connections';
 
@@ -59,6 +59,49 @@ describe('client commands', () => {
     expect(await store.findSubscribers(['ably:*'])).toEqual(['c1']);
     await applyClientCommand({ action: 'unsubscribe', channels: ['demo'] }, { connectionId: 'c1', connectedAtMs: Date.now() }, store);
     expect(await store.findSubscribers(['demo'])).toEqual([]);
+  });
+});
+
+describe('the channel cap is per connection', () => {
+  const connection = { connectionId: 'c1', connectedAtMs: Date.now() };
+  const channels = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${index}`);
+  const subscribe = (store: InMemoryConnectionStore, patterns: string[]) => applyClientCommand({ action: 'subscribe', channels: patterns }, connection, store);
+
+  it('counts what the connection already has, and refuses past the cap naming it, changing nothing', async () => {
+    const store = new InMemoryConnectionStore();
+    await openConnection({ ...connection, channels: channels('q', 15).join(',') }, store);
+    await subscribe(store, channels('m', 5));
+    expect(store.channels.get('c1')!.size).toBe(20);
+
+    const refused = subscribe(store, ['q0', 'one-too-many']);
+    await expect(refused).rejects.toThrow(ChannelLimitError);
+    await expect(refused).rejects.toThrow('at most 20 channel patterns per connection; this connection has 20 and the request adds 1 new');
+    expect(store.channels.get('c1')!.has('one-too-many')).toBe(false);
+    expect(store.channels.get('c1')!.size).toBe(20);
+  });
+
+  it('does not count a resubscribe twice', async () => {
+    const store = new InMemoryConnectionStore();
+    await openConnection({ ...connection, channels: channels('a', 20).join(',') }, store);
+    await subscribe(store, channels('a', 20));
+    await subscribe(store, ['a0']);
+    expect(store.channels.get('c1')!.size).toBe(20);
+  });
+
+  it('frees room on unsubscribe', async () => {
+    const store = new InMemoryConnectionStore();
+    await openConnection({ ...connection, channels: channels('a', 20).join(',') }, store);
+    await applyClientCommand({ action: 'unsubscribe', channels: ['a0', 'a1'] }, connection, store);
+    await subscribe(store, ['b0', 'b1']);
+    await expect(subscribe(store, ['b2'])).rejects.toThrow(ChannelLimitError);
+  });
+
+  it('holds across many messages: 50 subscribes of 20 channels each leave at most 20', async () => {
+    const store = new InMemoryConnectionStore();
+    await openConnection({ ...connection, channels: undefined }, store);
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, message) => subscribe(store, channels(`m${message}-`, 20))));
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect(store.channels.get('c1')!.size).toBe(20);
   });
 });
 

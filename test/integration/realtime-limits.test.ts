@@ -1,6 +1,7 @@
 /**
- * Realtime fan-out through the local runtime under the conditions that broke it: an event too large for one
- * WebSocket message, and a subscriber that stops reading. Real signed webhooks in, real ws clients out, on loopback.
+ * The realtime path's limits through the local runtime, under the conditions that broke them: an event too large for
+ * one WebSocket message, a subscriber that stops reading, and a client that subscribes past the per-connection channel
+ * cap. Real signed webhooks in, real ws clients out, on loopback.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { DEMO_SECRET, standardWebhookHeaders } from '../fixtures/sources';
 import { apiClient, connectRealtime, postHook, waitUntil, type RealtimeClient } from '../fixtures/local-clients';
 
 const ADMIN_KEY = 'realtime-fan-out-admin-key-0123';
-const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-fan-out-'));
+const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-realtime-limits-'));
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 let documents: DynamoDBDocumentClient;
@@ -80,15 +81,15 @@ describe('an event too large for one WebSocket message', () => {
   });
 });
 
-describe('a subscriber that stops reading', () => {
-  /** Connection ids subscribed to exactly `pattern`, from the connections table the worker reads. */
-  async function subscribersOf(pattern: string): Promise<string[]> {
-    const result = await documents.send(
-      new QueryCommand({ TableName: runtime.tables.connections, IndexName: 'byChannel', KeyConditionExpression: 'channel = :c', ExpressionAttributeValues: { ':c': pattern } }),
-    );
-    return (result.Items ?? []).map((item) => String(item.connectionId));
-  }
+/** Connection ids subscribed to exactly `pattern`, from the connections table the worker reads. */
+async function subscribersOf(pattern: string): Promise<string[]> {
+  const result = await documents.send(
+    new QueryCommand({ TableName: runtime.tables.connections, IndexName: 'byChannel', KeyConditionExpression: 'channel = :c', ExpressionAttributeValues: { ':c': pattern } }),
+  );
+  return (result.Items ?? []).map((item) => String(item.connectionId));
+}
 
+describe('a subscriber that stops reading', () => {
   /** What the worker does for each push: POST @connections/{id} on the gateway's management API. */
   async function postToConnection(connectionId: string, data: string): Promise<number | 'no answer'> {
     const callbackUrl = runtime.wsUrl.replace(/^ws:/, 'http:');
@@ -133,5 +134,39 @@ describe('a subscriber that stops reading', () => {
     stalled.socket.resume();
     expect(await stalledClosed).toBe(1008);
     expect(healthy.socket.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe('a client that subscribes past the per-connection channel cap', () => {
+  it('keeps at most 20 subscriptions across 50 overlapping subscribes, and tells the client the limit', async () => {
+    const client = await listen('flood-marker');
+    const [connectionId] = await waitUntil(async () => {
+      const ids = await subscribersOf('flood-marker');
+      return ids.length === 1 && ids;
+    }, 10_000, 'the connection to be stored');
+    // Sent back to back, so the $default invocations overlap as they may on API Gateway. With the channel it
+    // connected with, any one of these fills the connection to exactly 20.
+    for (let message = 0; message < 50; message++) {
+      client.socket.send(JSON.stringify({ action: 'subscribe', channels: Array.from({ length: 19 }, (_, index) => `flood-${message}-${index}`) }));
+    }
+    const replies = () => client.messages.filter((reply) => reply.type === 'subscribed' || reply.type === 'error');
+    await waitUntil(async () => replies().length === 50, 30_000, 'a reply to each of the 50 subscribes');
+
+    const stored = await documents.send(
+      new QueryCommand({ TableName: runtime.tables.connections, KeyConditionExpression: 'connectionId = :id', ExpressionAttributeValues: { ':id': connectionId }, ConsistentRead: true }),
+    );
+    const subscriptions = (stored.Items ?? []).filter((item) => item.entry !== 'connection').map((item) => String(item.channel));
+    expect(subscriptions).toHaveLength(20);
+    // No partial state: the one accepted message is there whole, nothing of the refused ones.
+    const accepted = replies().filter((reply) => reply.type === 'subscribed');
+    expect(accepted).toHaveLength(1);
+    expect(subscriptions.sort()).toEqual(['flood-marker', ...(accepted[0]!.channels as string[])].sort());
+    const refused = replies().filter((reply) => reply.type === 'error');
+    expect(refused).toHaveLength(49);
+    expect(new Set(refused.map((reply) => reply.message))).toEqual(
+      new Set(['at most 20 channel patterns per connection; this connection has 20 and the request adds 19 new: nothing was subscribed (unsubscribe some first)']),
+    );
+    expect(refused[0]!.error).toBe('channel_limit');
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
   });
 });
