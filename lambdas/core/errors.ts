@@ -64,6 +64,13 @@ export class BadRequestError extends HookhubError {
   }
 }
 
+/** A subscription past the per-connection cap; the message names the cap so a client can tell what to change. */
+export class ChannelLimitError extends HookhubError {
+  constructor(message: string) {
+    super(message, 400, 'channel_limit');
+  }
+}
+
 export class UnauthorizedError extends HookhubError {
   constructor(message = 'a valid admin key is required (Authorization: Bearer <key>)') {
     super(message, 401, 'unauthorized');

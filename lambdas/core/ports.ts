@@ -61,9 +61,19 @@ export interface ConnectionRecord {
   expiresAt: number;
 }
 
+/** What a subscribe did: every pattern is now subscribed, or nothing changed because the cap would be passed. */
+export type AddChannelsOutcome =
+  | { added: true; subscribed: number }
+  | { added: false; subscribed: number; wouldAdd: number };
+
 export interface ConnectionStore {
   save(connection: ConnectionRecord): Promise<void>;
-  addChannels(connectionId: string, patterns: readonly string[], expiresAt: number): Promise<void>;
+  /**
+   * Subscribes the connection to the patterns it does not have yet, as one atomic step against concurrent
+   * subscribes on the same connection, unless it would then have more than `maxChannels`: then nothing changes.
+   * Patterns it already has do not count again.
+   */
+  addChannels(connectionId: string, patterns: readonly string[], options: { expiresAt: number; maxChannels: number }): Promise<AddChannelsOutcome>;
   removeChannels(connectionId: string, patterns: readonly string[]): Promise<void>;
   remove(connectionId: string): Promise<void>;
   /** Connection ids subscribed to any of the patterns. */

@@ -7,7 +7,6 @@ import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadWorkerConfig } from '../config';
 import { processInboundEvent, type ProcessInboundDeps } from '../core/events/process-inbound';
@@ -21,6 +20,7 @@ import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb/connection-store';
 import { ApiGatewayConnectionMessenger } from '../adapters/apigw-management/apigw-connection-messenger';
+import { createManagementApiClient } from '../adapters/apigw-management/management-api-client';
 import { INBOUND_QUEUE } from '../adapters/sqs/queue-definitions';
 import { eventProcessors } from '../processors/registry';
 
@@ -65,7 +65,7 @@ const documentClient = createDocumentClient();
 export const handler = buildHandler({
   store: new DynamoDbEventStore(documentClient, config.eventsTable, { retentionDays: config.retentionDays }),
   connections: new DynamoDbConnectionStore(documentClient, config.connectionsTable),
-  messenger: new ApiGatewayConnectionMessenger(new ApiGatewayManagementApiClient({ endpoint: config.websocketCallbackUrl })),
+  messenger: new ApiGatewayConnectionMessenger(createManagementApiClient(config.websocketCallbackUrl)),
   processors: eventProcessors,
   processorFor: (sourceId) => findSource(config.sources, sourceId)?.processor,
   now: () => new Date(),

@@ -1,6 +1,5 @@
 /** WebSocket $default: subscribe/unsubscribe commands; the reply (or error) is pushed back on the same socket. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { loadRealtimeConfig } from '../config';
 import { HookhubError } from '../core/errors';
 import { applyClientCommand, parseClientCommand } from '../core/realtime/connections';
@@ -8,6 +7,7 @@ import type { ConnectionMessenger, ConnectionStore } from '../core/ports';
 import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb/connection-store';
 import { ApiGatewayConnectionMessenger } from '../adapters/apigw-management/apigw-connection-messenger';
+import { createManagementApiClient } from '../adapters/apigw-management/management-api-client';
 import type { WebSocketRouteEvent } from './websocket/websocket-event';
 
 export function buildHandler(deps: { connections: ConnectionStore; messenger: ConnectionMessenger; logger: Logger }) {
@@ -30,6 +30,6 @@ export function buildHandler(deps: { connections: ConnectionStore; messenger: Co
 const config = loadRealtimeConfig();
 export const handler = buildHandler({
   connections: new DynamoDbConnectionStore(createDocumentClient(), config.connectionsTable),
-  messenger: new ApiGatewayConnectionMessenger(new ApiGatewayManagementApiClient({ endpoint: config.websocketCallbackUrl })),
+  messenger: new ApiGatewayConnectionMessenger(createManagementApiClient(config.websocketCallbackUrl)),
   logger: new Logger({ serviceName: 'hookhub-ws-default' }),
 });

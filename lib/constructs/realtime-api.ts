@@ -42,7 +42,8 @@ export class RealtimeApi extends Construct {
     props.adminKey.grantRead(connect.function);
     props.connectionsTable.grant(connect.function, 'dynamodb:PutItem', 'dynamodb:BatchWriteItem');
     props.connectionsTable.grant(disconnect.function, 'dynamodb:Query', 'dynamodb:BatchWriteItem');
-    props.connectionsTable.grant(messages.function, 'dynamodb:BatchWriteItem');
+    // GetItem and UpdateItem: a subscribe counts the connection's set and changes it with one conditional update.
+    props.connectionsTable.grant(messages.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem');
     this.grantPush(messages);
     for (const fn of [connect, disconnect, messages]) {
       Validations.of(fn).acknowledge({ id: tableIndexesFinding(props.connectionsTable), reason: "Subscriber lookups on the connections table's own GSI." });

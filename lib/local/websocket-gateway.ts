@@ -12,6 +12,14 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { WebSocketRouteEvent } from '../../lambdas/handlers/websocket/websocket-event';
 import { lambdaContext } from './lambda-context';
 import { normalizeHeaders } from '../../lambdas/core/verification/header-map';
+import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
+
+/**
+ * Bytes a connection may have queued and not yet taken by its socket before it counts as a slow consumer. The kernel
+ * buffers megabytes before anything queues here, so only a client that has stopped reading gets this far; eight
+ * full-size messages is room for a burst.
+ */
+export const SLOW_CONSUMER_BACKLOG_BYTES = 8 * MAX_WEBSOCKET_MESSAGE_BYTES;
 
 type RouteHandler = (event: WebSocketRouteEvent, context: ReturnType<typeof lambdaContext>) => Promise<{ statusCode?: number; body?: string } | undefined | void>;
 
@@ -31,7 +39,7 @@ interface LiveConnection {
 
 export class WebSocketGateway {
   private server?: Server;
-  private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 128 * 1024 });
+  private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES });
   private readonly connections = new Map<string, LiveConnection>();
   /** Route invocations still running; close() waits for them so none outlives the stores it writes to. */
   private readonly pending = new Set<Promise<unknown>>();
@@ -52,6 +60,9 @@ export class WebSocketGateway {
       });
     });
     this.server.on('upgrade', (request, socket, head) => {
+      // Node hands an upgrading socket over with no error listener, and $connect runs before ws takes it: a client
+      // that resets meanwhile would otherwise raise an unhandled 'error' and stop the whole runtime.
+      socket.on('error', onClientSocketError);
       this.handleUpgrade(request, socket, head).catch((error: unknown) => {
         console.error('[websocket-gateway]', error);
         socket.destroy();
@@ -108,6 +119,9 @@ export class WebSocketGateway {
         userAgent: String(request.headers['user-agent'] ?? ''),
       };
       this.connections.set(connectionId, connection);
+      // ws has already closed the socket with the matching code (1009 too big, 1007 invalid UTF-8, 1002 protocol
+      // error) when it emits this; without a listener the event would stop the runtime instead.
+      webSocket.on('error', (error) => console.warn(`[websocket-gateway] closed connection ${connectionId}: ${error.message}`));
       webSocket.on('message', (data) => {
         connection.lastActiveAt = Date.now();
         this.track(
@@ -120,6 +134,17 @@ export class WebSocketGateway {
         this.track(this.routes.disconnect(routeEvent('$disconnect', 'DISCONNECT', connectionId, connectedAt), lambdaContext('ws-disconnect', 29_000)), 'ws-disconnect');
       });
     });
+  }
+
+  /**
+   * Forgets the connection at once (later pushes get 410 Gone, so the worker deletes its subscriptions) and closes it
+   * with 1008. The close frame queues behind the backlog: a client that reads again sees the code; one that never
+   * does is cut off by ws when the close handshake times out.
+   */
+  private dropSlowConsumer(connectionId: string, connection: LiveConnection): void {
+    console.warn(`[websocket-gateway] closing connection ${connectionId}: slow consumer (${connection.socket.bufferedAmount} bytes not yet sent)`);
+    this.connections.delete(connectionId);
+    connection.socket.close(1008, 'slow consumer: too many messages not yet read');
   }
 
   private async handleManagementApi(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -139,8 +164,16 @@ export class WebSocketGateway {
         const chunks: Buffer[] = [];
         for await (const chunk of request) chunks.push(chunk as Buffer);
         const data = Buffer.concat(chunks);
-        if (data.length > 128 * 1024) return void reply(response, 413, { message: 'Payload too large' }, { 'x-amzn-errortype': 'PayloadTooLargeException' });
-        await new Promise<void>((resolve) => connection.socket.send(data.toString('utf8'), () => resolve()));
+        if (data.length > MAX_WEBSOCKET_MESSAGE_BYTES) return void reply(response, 413, { message: 'Payload too large' }, { 'x-amzn-errortype': 'PayloadTooLargeException' });
+        // Closing (the client said goodbye, or a close is under way): nothing sent now would arrive.
+        if (connection.socket.readyState !== connection.socket.OPEN) return void reply(response, 410, { message: 'Gone' }, { 'x-amzn-errortype': 'GoneException' });
+        if (connection.socket.bufferedAmount + data.length > SLOW_CONSUMER_BACKLOG_BYTES) {
+          this.dropSlowConsumer(connectionId, connection);
+          return void reply(response, 410, { message: 'Gone' }, { 'x-amzn-errortype': 'GoneException' });
+        }
+        // Queued, not awaited: waiting for the socket to drain would let a client that stops reading hold up the
+        // worker that is pushing to it, and through the worker every other subscriber. The backlog check bounds it.
+        connection.socket.send(data.toString('utf8'));
         return void reply(response, 200, undefined);
       }
       case 'GET':
@@ -156,6 +189,12 @@ export class WebSocketGateway {
         return void reply(response, 405, { message: 'Method Not Allowed' });
     }
   }
+}
+
+/** A client that vanishes mid-handshake is routine; anything else is worth a line. The socket is done either way. */
+function onClientSocketError(this: Duplex, error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') console.warn(`[websocket-gateway] client socket error: ${error.message}`);
+  this.destroy();
 }
 
 function routeEvent(routeKey: string, eventType: WebSocketRouteEvent['requestContext']['eventType'], connectionId: string, connectedAt: number): WebSocketRouteEvent {

@@ -1,11 +1,12 @@
 import { parseChannelPatterns, patternsMatching } from '../../lambdas/core/realtime/channels';
 import { fanOutEvent, realtimeMessage } from '../../lambdas/core/realtime/fan-out';
+import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
 import { applyClientCommand, openConnection, parseClientCommand } from '../../lambdas/core/realtime/connections';
-import { BadRequestError } from '../../lambdas/core/errors';
+import { BadRequestError, ChannelLimitError } from '../../lambdas/core/errors';
 import type { StoredEvent } from '../../lambdas/core/events/inbound-event';
 import { InMemoryConnectionStore, RecordingMessenger } from '../fixtures/in-memory-connections';
 
-const event = (channel: string): StoredEvent => ({
+const event = (channel: string, body = '{"text":"hi"}'): StoredEvent => ({
   id: 'evt_1',
   source: 'ably',
   providerEventId: 'p',
@@ -14,7 +15,7 @@ const event = (channel: string): StoredEvent => ({
   receivedAt: '2026-11-23T10:00:00.000Z',
   requestId: 'r',
   headers: {},
-  body: '{"text":"hi"}',
+  body,
   payloadFormat: 'json',
   status: 'received',
   attempts: 1,
@@ -61,6 +62,49 @@ describe('client commands', () => {
   });
 });
 
+describe('the channel cap is per connection', () => {
+  const connection = { connectionId: 'c1', connectedAtMs: Date.now() };
+  const channels = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${index}`);
+  const subscribe = (store: InMemoryConnectionStore, patterns: string[]) => applyClientCommand({ action: 'subscribe', channels: patterns }, connection, store);
+
+  it('counts what the connection already has, and refuses past the cap naming it, changing nothing', async () => {
+    const store = new InMemoryConnectionStore();
+    await openConnection({ ...connection, channels: channels('q', 15).join(',') }, store);
+    await subscribe(store, channels('m', 5));
+    expect(store.channels.get('c1')!.size).toBe(20);
+
+    const refused = subscribe(store, ['q0', 'one-too-many']);
+    await expect(refused).rejects.toThrow(ChannelLimitError);
+    await expect(refused).rejects.toThrow('at most 20 channel patterns per connection; this connection has 20 and the request adds 1 new');
+    expect(store.channels.get('c1')!.has('one-too-many')).toBe(false);
+    expect(store.channels.get('c1')!.size).toBe(20);
+  });
+
+  it('does not count a resubscribe twice', async () => {
+    const store = new InMemoryConnectionStore();
+    await openConnection({ ...connection, channels: channels('a', 20).join(',') }, store);
+    await subscribe(store, channels('a', 20));
+    await subscribe(store, ['a0']);
+    expect(store.channels.get('c1')!.size).toBe(20);
+  });
+
+  it('frees room on unsubscribe', async () => {
+    const store = new InMemoryConnectionStore();
+    await openConnection({ ...connection, channels: channels('a', 20).join(',') }, store);
+    await applyClientCommand({ action: 'unsubscribe', channels: ['a0', 'a1'] }, connection, store);
+    await subscribe(store, ['b0', 'b1']);
+    await expect(subscribe(store, ['b2'])).rejects.toThrow(ChannelLimitError);
+  });
+
+  it('holds across many messages: 50 subscribes of 20 channels each leave at most 20', async () => {
+    const store = new InMemoryConnectionStore();
+    await openConnection({ ...connection, channels: undefined }, store);
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, message) => subscribe(store, channels(`m${message}-`, 20))));
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect(store.channels.get('c1')!.size).toBe(20);
+  });
+});
+
 describe('fanOutEvent', () => {
   it('pushes to matching subscribers only, removes gone ones, and survives a broken socket', async () => {
     const store = new InMemoryConnectionStore();
@@ -84,6 +128,57 @@ describe('fanOutEvent', () => {
     expect(JSON.parse(realtimeMessage(event('demo')))).toEqual({
       type: 'event',
       event: { id: 'evt_1', source: 'ably', type: 'channel.message', channel: 'demo', receivedAt: '2026-11-23T10:00:00.000Z', payload: { text: 'hi' } },
+    });
+  });
+
+  describe('an event whose message would not fit in one WebSocket message', () => {
+    /** A JSON body whose full realtime message is exactly `bytes` long, padded with `filler` (then 'x' for an odd byte). */
+    function bodyForMessageOf(bytes: number, filler: 'x' | 'é'): string {
+      const missing = bytes - Buffer.byteLength(realtimeMessage(event('demo', '{"pad":""}')));
+      const fillerBytes = Buffer.byteLength(filler);
+      return JSON.stringify({ pad: filler.repeat(Math.floor(missing / fillerBytes)) + 'x'.repeat(missing % fillerBytes) });
+    }
+
+    it('still carries the payload when the message is exactly at the limit', () => {
+      const message = realtimeMessage(event('demo', bodyForMessageOf(MAX_WEBSOCKET_MESSAGE_BYTES, 'x')));
+      expect(Buffer.byteLength(message)).toBe(MAX_WEBSOCKET_MESSAGE_BYTES);
+      expect(JSON.parse(message).event.payload).toEqual({ pad: expect.any(String) });
+    });
+
+    it('is pushed without its payload, saying so and where to fetch it, one byte over the limit', () => {
+      const message = realtimeMessage(event('demo', bodyForMessageOf(MAX_WEBSOCKET_MESSAGE_BYTES + 1, 'x')));
+      expect(JSON.parse(message)).toEqual({
+        type: 'event',
+        event: {
+          id: 'evt_1',
+          source: 'ably',
+          type: 'channel.message',
+          channel: 'demo',
+          receivedAt: '2026-11-23T10:00:00.000Z',
+          payloadOmitted: true,
+          payloadPath: '/api/events/evt_1',
+        },
+      });
+    });
+
+    it('is measured in UTF-8 bytes, not characters', () => {
+      const body = bodyForMessageOf(MAX_WEBSOCKET_MESSAGE_BYTES + 1, 'é');
+      expect(body.length).toBeLessThan(MAX_WEBSOCKET_MESSAGE_BYTES);
+      expect(JSON.parse(realtimeMessage(event('demo', body))).event).toMatchObject({ payloadOmitted: true });
+    });
+
+    it('still reaches every subscriber', async () => {
+      const store = new InMemoryConnectionStore();
+      await store.save({ connectionId: 'a', channels: ['demo'], connectedAt: '', expiresAt: 0 });
+      await store.save({ connectionId: 'b', channels: ['*'], connectedAt: '', expiresAt: 0 });
+      const messenger = new RecordingMessenger();
+      const big = event('demo', JSON.stringify({ blob: 'x'.repeat(200 * 1024) }));
+
+      expect(await fanOutEvent(big, { connections: store, messenger })).toEqual({ sent: 2, gone: 0, failed: 0 });
+      for (const push of messenger.pushed) {
+        expect(Buffer.byteLength(push.data)).toBeLessThanOrEqual(MAX_WEBSOCKET_MESSAGE_BYTES);
+        expect(JSON.parse(push.data).event).toMatchObject({ id: 'evt_1', payloadOmitted: true, payloadPath: '/api/events/evt_1' });
+      }
     });
   });
 });

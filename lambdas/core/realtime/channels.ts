@@ -4,7 +4,7 @@
  * Restricting wildcards to whole trailing segments means a channel has few candidate patterns, so fan-out can look
  * subscribers up by exact key instead of scanning every connection.
  */
-import { BadRequestError } from '../errors';
+import { BadRequestError, ChannelLimitError } from '../errors';
 
 const NAME = /^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/;
 export const MAX_CHANNELS_PER_CONNECTION = 20;
@@ -31,7 +31,7 @@ export function parseChannelPatterns(input: string | readonly unknown[] | undefi
     patterns.add(pattern);
   }
   if (patterns.size > MAX_CHANNELS_PER_CONNECTION) {
-    throw new BadRequestError(`at most ${MAX_CHANNELS_PER_CONNECTION} channel patterns per connection`);
+    throw new ChannelLimitError(`at most ${MAX_CHANNELS_PER_CONNECTION} channel patterns per connection; this request names ${patterns.size}`);
   }
   return [...patterns];
 }

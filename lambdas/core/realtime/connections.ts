@@ -3,9 +3,9 @@
  * a TTL at the API Gateway limit of a connection's life (2 hours), so a socket whose $disconnect never ran is
  * cleaned up by DynamoDB TTL even if no push ever meets its 410.
  */
-import { BadRequestError } from '../errors';
+import { BadRequestError, ChannelLimitError } from '../errors';
 import type { ConnectionStore } from '../ports';
-import { parseChannelPatterns } from './channels';
+import { MAX_CHANNELS_PER_CONNECTION, parseChannelPatterns } from './channels';
 
 export const MAX_CONNECTION_SECONDS = 2 * 60 * 60;
 
@@ -49,7 +49,17 @@ export async function applyClientCommand(
   store: ConnectionStore,
 ): Promise<void> {
   if (command.action === 'subscribe') {
-    await store.addChannels(connection.connectionId, command.channels, connectionExpiry(connection.connectedAtMs));
+    // The cap is per connection, not per message: the store counts what the connection already has, atomically.
+    const outcome = await store.addChannels(connection.connectionId, command.channels, {
+      expiresAt: connectionExpiry(connection.connectedAtMs),
+      maxChannels: MAX_CHANNELS_PER_CONNECTION,
+    });
+    if (!outcome.added) {
+      throw new ChannelLimitError(
+        `at most ${MAX_CHANNELS_PER_CONNECTION} channel patterns per connection; this connection has ${outcome.subscribed} ` +
+          `and the request adds ${outcome.wouldAdd} new: nothing was subscribed (unsubscribe some first)`,
+      );
+    }
   } else {
     await store.removeChannels(connection.connectionId, command.channels);
   }

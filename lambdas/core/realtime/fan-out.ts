@@ -6,6 +6,7 @@
 import type { ConnectionMessenger, ConnectionStore } from '../ports';
 import { decodePayload, type StoredEvent } from '../events/inbound-event';
 import { patternsMatching } from './channels';
+import { MAX_WEBSOCKET_MESSAGE_BYTES } from './message-limit';
 
 /** The part of the connection store fan-out needs: who listens, and forgetting a connection that is gone. */
 export type SubscriberDirectory = Pick<ConnectionStore, 'findSubscribers' | 'remove'>;
@@ -16,18 +17,21 @@ export interface FanOutResult {
   failed: number;
 }
 
+/**
+ * The frame pushed for an event. An event whose message would not fit in one WebSocket message (API Gateway and the
+ * local gateway both refuse larger ones) is still pushed, as its envelope with `payloadOmitted: true` and the read-API
+ * path of the whole event, so a subscriber learns of every event and fetches a large payload only if it wants it.
+ */
 export function realtimeMessage(event: StoredEvent): string {
-  return JSON.stringify({
-    type: 'event',
-    event: {
-      id: event.id,
-      source: event.source,
-      type: event.type,
-      channel: event.channel,
-      receivedAt: event.receivedAt,
-      payload: decodePayload(event),
-    },
-  });
+  const envelope = { id: event.id, source: event.source, type: event.type, channel: event.channel, receivedAt: event.receivedAt };
+  const whole = JSON.stringify({ type: 'event', event: { ...envelope, payload: decodePayload(event) } });
+  if (Buffer.byteLength(whole, 'utf8') <= MAX_WEBSOCKET_MESSAGE_BYTES) return whole;
+  return JSON.stringify({ type: 'event', event: { ...envelope, payloadOmitted: true, payloadPath: eventReadPath(event.id) } });
+}
+
+/** The read API's `GET /api/events/{id}`, relative to the HTTP API's base URL. */
+export function eventReadPath(eventId: string): string {
+  return `/api/events/${encodeURIComponent(eventId)}`;
 }
 
 export async function fanOutEvent(

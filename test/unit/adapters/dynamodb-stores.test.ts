@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalDynamoDb } from '../../../lib/local/local-dynamodb';
 import { CONNECTIONS_TABLE, EVENTS_TABLE } from '../../../lambdas/adapters/dynamodb/table-definitions';
 import { DynamoDbEventStore } from '../../../lambdas/adapters/dynamodb/event-store';
@@ -238,6 +238,38 @@ describe('DynamoDbConnectionStore', () => {
     expect(await connections.findSubscribers(['demo'])).toEqual([]);
     await connections.remove('a=/+');
     expect(await connections.findSubscribers(['ably:*'])).toEqual([]);
+  });
+
+  describe('the per-connection channel cap', () => {
+    const options = { expiresAt: 4_000_000_000, maxChannels: 20 };
+    const channels = (prefix: string, count: number) => Array.from({ length: count }, (_, index) => `${prefix}${index}`);
+    /** The subscriptions fan-out would find: the connection's channel items. */
+    async function channelItems(connectionId: string): Promise<string[]> {
+      const result = await documents.send(
+        new QueryCommand({ TableName: 'connections', KeyConditionExpression: 'connectionId = :id', ExpressionAttributeValues: { ':id': connectionId }, ConsistentRead: true }),
+      );
+      return (result.Items ?? []).filter((item) => item.entry !== 'connection').map((item) => String(item.channel)).sort();
+    }
+
+    it('counts existing subscriptions, not twice on resubscribe, and refuses past the cap changing nothing', async () => {
+      await connections.save({ connectionId: 'capped', channels: channels('q', 15), connectedAt: now.toISOString(), expiresAt: options.expiresAt });
+      expect(await connections.addChannels('capped', [...channels('q', 15), ...channels('m', 5)], options)).toEqual({ added: true, subscribed: 20 });
+      expect(await connections.addChannels('capped', ['q0', 'm4'], options)).toEqual({ added: true, subscribed: 20 });
+      expect(await connections.addChannels('capped', ['q1', 'over-1', 'over-2'], options)).toEqual({ added: false, subscribed: 20, wouldAdd: 2 });
+      expect(await channelItems('capped')).toEqual([...channels('q', 15), ...channels('m', 5)].sort());
+      expect(await connections.findSubscribers(['over-1'])).toEqual([]);
+
+      await connections.removeChannels('capped', ['q0', 'q1']);
+      expect(await connections.addChannels('capped', ['over-1', 'over-2'], options)).toEqual({ added: true, subscribed: 20 });
+      expect(await connections.findSubscribers(['over-2'])).toEqual(['capped']);
+    });
+
+    it('holds against 50 concurrent subscribes of 20 channels each', async () => {
+      await connections.save({ connectionId: 'flooded', channels: [], connectedAt: now.toISOString(), expiresAt: options.expiresAt });
+      const outcomes = await Promise.all(Array.from({ length: 50 }, (_, message) => connections.addChannels('flooded', channels(`f${message}-`, 20), options)));
+      expect(outcomes.filter((outcome) => outcome.added)).toHaveLength(1);
+      expect(await channelItems('flooded')).toHaveLength(20);
+    });
   });
 
   it('is swept by the local TTL stand-in once expired', async () => {
