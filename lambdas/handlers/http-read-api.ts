@@ -12,6 +12,7 @@ import { requireBearerAdminKey, type AdminKeyDigest } from '../core/auth/admin-k
 import { NotFoundError } from '../core/errors';
 import { parseEventListQuery } from '../core/events/list-events';
 import { toPublicEvent } from '../core/events/inbound-event';
+import { fitToResponseBudget } from '../core/events/list-response-budget';
 import { checkHealth, deadLetterQueueHealth, type HealthProbe } from '../core/health';
 import type { EventStore } from '../core/ports';
 import { createDocumentClient } from '../adapters/dynamodb/document-client';
@@ -37,7 +38,7 @@ export function buildHandler(deps: ReadApiDeps) {
     switch (event.routeKey) {
       case 'GET /api/events': {
         const page = await deps.events.list(parseEventListQuery(event.queryStringParameters ?? {}));
-        return jsonResponse(200, { events: page.events.map(toPublicEvent), cursor: page.cursor ?? null });
+        return jsonResponse(200, { events: fitToResponseBudget(page.events.map(toPublicEvent)), cursor: page.cursor ?? null });
       }
       case 'GET /api/events/{id}': {
         const id = event.pathParameters?.id ?? '';

@@ -11,7 +11,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WebSocketRouteEvent } from '../../lambdas/handlers/websocket/websocket-event';
 import { lambdaContext } from './lambda-context';
-import { normalizeHeaders } from '../../lambdas/core/verification/header-map';
+import { headersFromRawPairs } from '../../lambdas/core/verification/header-map';
+import { nameValueMapOf } from '../../lambdas/core/name-value-map';
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
 
 /**
@@ -98,7 +99,7 @@ export class WebSocketGateway {
     let result: Awaited<ReturnType<RouteHandler>>;
     try {
       result = await this.routes.connect(
-        { ...routeEvent('$connect', 'CONNECT', connectionId, connectedAt), queryStringParameters: Object.fromEntries(url.searchParams), headers: normalizeHeaders(request.headers) },
+        { ...routeEvent('$connect', 'CONNECT', connectionId, connectedAt), queryStringParameters: nameValueMapOf(url.searchParams), headers: headersFromRawPairs(request.rawHeaders) },
         lambdaContext('ws-connect', 29_000),
       );
     } catch (error) {

@@ -5,6 +5,7 @@
  */
 import type { ConnectionMessenger, ConnectionStore } from '../ports';
 import { decodePayload, type StoredEvent } from '../events/inbound-event';
+import { eventReadPath } from '../events/event-read-path';
 import { patternsMatching } from './channels';
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from './message-limit';
 
@@ -27,11 +28,6 @@ export function realtimeMessage(event: StoredEvent): string {
   const whole = JSON.stringify({ type: 'event', event: { ...envelope, payload: decodePayload(event) } });
   if (Buffer.byteLength(whole, 'utf8') <= MAX_WEBSOCKET_MESSAGE_BYTES) return whole;
   return JSON.stringify({ type: 'event', event: { ...envelope, payloadOmitted: true, payloadPath: eventReadPath(event.id) } });
-}
-
-/** The read API's `GET /api/events/{id}`, relative to the HTTP API's base URL. */
-export function eventReadPath(eventId: string): string {
-  return `/api/events/${encodeURIComponent(eventId)}`;
 }
 
 export async function fanOutEvent(
