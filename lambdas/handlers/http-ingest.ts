@@ -52,11 +52,17 @@ export function buildHandler(deps: IngestDeps) {
 }
 
 const config = loadIngestConfig();
-export const handler = buildHandler({
-  sources: config.sources,
-  queue: new SqsInboundQueue(new SQSClient({}), config.inboundQueueUrl),
-  secrets: createSecretProvider(config.secretsBackend),
-  maxBodyBytes: config.maxBodyBytes,
-  now: () => new Date(),
-  logger: new Logger({ serviceName: 'hookhub-ingest' }),
-});
+
+/** The function's dependencies from its configuration, around a queue (the local runtime passes its own). */
+export function ingestDeps(queue: InboundQueue): IngestDeps {
+  return {
+    sources: config.sources,
+    queue,
+    secrets: createSecretProvider(config.secretsBackend),
+    maxBodyBytes: config.maxBodyBytes,
+    now: () => new Date(),
+    logger: new Logger({ serviceName: 'hookhub-ingest' }),
+  };
+}
+
+export const handler = buildHandler(ingestDeps(new SqsInboundQueue(new SQSClient({}), config.inboundQueueUrl)));

@@ -7,17 +7,16 @@
  * Handler modules read their configuration at import (as on a Lambda cold start), so one process hosts one runtime.
  */
 import { join } from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { HookhubConfig } from '../../lambdas/core/sources/source-definition';
-import type { EventProcessor } from '../../lambdas/core/ports';
 import { CONNECTIONS_TABLE, EVENTS_TABLE } from '../../lambdas/adapters/dynamodb/table-definitions';
 import { INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
 import { LocalDynamoDb } from './local-dynamodb';
 import { SqsJsonServer } from './sqs/sqs-json-server';
+import { LocalInboundQueue } from './sqs/local-inbound-queue';
 import { HttpApiGateway, type HttpLambda } from './http-api-gateway';
 import { DEFAULT_ROUTE_FUNCTION, HTTP_ROUTES, type HttpFunctionName } from '../../lambdas/handlers/http/http-routes';
 import { WebSocketGateway, type WebSocketRoutes } from './websocket-gateway';
-import { SqsEventSource, type SqsLambda } from './sqs-event-source';
+import { InboundWorker } from './inbound-worker';
 
 export interface LocalRuntimeOptions {
   config: HookhubConfig;
@@ -29,8 +28,11 @@ export interface LocalRuntimeOptions {
   /** Shorter than AWS's 180 s so a failing event is retried within seconds locally. */
   visibilityTimeoutSeconds?: number;
   workerConcurrency?: number;
-  /** Extra processing steps by name (demos, tests, embedding applications). */
-  processors?: Record<string, EventProcessor>;
+  /**
+   * A module whose `eventProcessors` export adds processing steps by name (demos, tests, embedding applications).
+   * A path, not functions: the worker runs on its own thread and imports it there.
+   */
+  processorsModule?: string;
   /**
    * Sync every acknowledged write to disk before answering: the queue journal (fdatasync) and the event store's
    * LevelDB (sync writes), so what got a 202 survives power loss, not just a crash of the process.
@@ -102,22 +104,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
   });
 
-  const [ingest, worker, readApi, wsConnect, wsDisconnect, wsDefault, processorRegistry] = await Promise.all([
+  // The worker's thread gets a copy of this environment, so it starts after the variables above are set.
+  const worker = new InboundWorker({
+    environment: { ...process.env },
+    queueUrl: inbound.url,
+    queueArn: 'arn:aws:sqs:local:000000000000:hookhub-inbound',
+    concurrency: options.workerConcurrency ?? 2,
+    processorsModule: options.processorsModule,
+  });
+  const [ingest, readApi, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
     import('../../lambdas/handlers/http-ingest'),
-    import('../../lambdas/handlers/sqs-process-inbound'),
     import('../../lambdas/handlers/http-read-api'),
     import('../../lambdas/handlers/ws-connect'),
     import('../../lambdas/handlers/ws-disconnect'),
     import('../../lambdas/handlers/ws-default'),
-    import('../../lambdas/processors/registry'),
+    worker.start(),
   ]);
-  Object.assign(processorRegistry.eventProcessors, options.processors ?? {});
   websocketRoutes.connect = wsConnect.handler;
   websocketRoutes.disconnect = wsDisconnect.handler;
   websocketRoutes.default = wsDefault.handler;
 
   const httpLambdas: Record<HttpFunctionName, HttpLambda> = {
-    'http-ingest': ingest.handler as unknown as HttpLambda,
+    // The ingest function with an in-process queue adapter over the same durable queue the SQS endpoint serves: the
+    // same handler, verification and encoding, without an SDK call and a loopback round trip per request.
+    'http-ingest': ingest.buildHandler(ingest.ingestDeps(new LocalInboundQueue(inbound.queue))) as unknown as HttpLambda,
     'http-read-api': readApi.handler as unknown as HttpLambda,
   };
   const http = new HttpApiGateway([
@@ -125,19 +135,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     { method: 'ANY', path: '$default', functionName: DEFAULT_ROUTE_FUNCTION, handler: httpLambdas[DEFAULT_ROUTE_FUNCTION] },
   ]);
   await http.listen(options.port);
-
-  const sqsClient = new SQSClient({ endpoint: sqs.endpoint });
-  const eventSource = new SqsEventSource({
-    client: sqsClient,
-    queueUrl: inbound.url,
-    queueArn: 'arn:aws:sqs:local:000000000000:hookhub-inbound',
-    handler: worker.handler as unknown as SqsLambda,
-    functionName: 'sqs-process-inbound',
-    batchSize: INBOUND_QUEUE.batchSize,
-    concurrency: options.workerConcurrency ?? 2,
-    onError: (error) => console.error('[sqs-process-inbound]', error),
-  });
-  eventSource.start();
 
   const sweep = setInterval(() => {
     dynamodb.sweepExpired(tables, Math.floor(Date.now() / 1000)).catch((error: unknown) => console.error('[ttl-sweep]', error));
@@ -154,8 +151,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     tables: LOCAL_TABLES,
     async stop() {
       clearInterval(sweep);
-      await eventSource.stop();
-      sqsClient.destroy();
+      await worker.stop();
       await http.close();
       await websocket.close();
       await sqs.close();

@@ -58,11 +58,7 @@ beforeAll(async () => {
     adminKey: ADMIN_KEY,
     visibilityTimeoutSeconds: 1,
     ttlSweepIntervalMs: 3_600_000,
-    processors: {
-      'fail-when-asked': async (event) => {
-        if ((JSON.parse(event.body) as { fail?: boolean }).fail) throw new Error('asked to fail');
-      },
-    },
+    processorsModule: join(__dirname, '..', 'fixtures', 'test-processors.ts'),
   });
   api = apiClient(runtime.httpUrl, ADMIN_KEY);
   sqs = new SQSClient({ endpoint: runtime.sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });

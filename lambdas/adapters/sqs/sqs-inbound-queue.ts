@@ -26,12 +26,7 @@ export class SqsInboundQueue implements InboundQueue {
     const batches: SendMessageBatchRequestEntry[][] = [];
     let batch: SendMessageBatchRequestEntry[] = [];
     let batchBytes = 0;
-    events.forEach((event, index) => {
-      const body = encodeQueuedEvent(event);
-      const bytes = Buffer.byteLength(body);
-      // Unreachable while the body limit stays under MAX_QUEUEABLE_BODY_BYTES (config.ts): the client's body was
-      // within its limit, so this is ours to fix, not a 413 quoting a size the client never sent.
-      if (bytes > limit) throw new Error(`event ${event.id} encodes to ${bytes} bytes; the queue takes ${limit}`);
+    encodeForQueue(events).forEach(({ body, bytes }, index) => {
       if (batch.length === MAX_BATCH_ENTRIES || batchBytes + bytes > limit) {
         batches.push(batch);
         batch = [];
@@ -44,12 +39,31 @@ export class SqsInboundQueue implements InboundQueue {
 
     for (const entries of batches) {
       const result = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
-      if (result.Failed && result.Failed.length > 0) {
-        const reasons = result.Failed.map((failure) => `${failure.Code}: ${failure.Message ?? ''}`).join('; ');
-        throw new Error(`SQS did not accept ${result.Failed.length} of ${entries.length} events (${reasons})`);
-      }
+      if (result.Failed && result.Failed.length > 0) throw notAccepted(result.Failed, entries.length);
     }
   }
+}
+
+/**
+ * Each event's message body, encoded once. Throws if one is over the queue's message limit: unreachable while the
+ * body limit stays under MAX_QUEUEABLE_BODY_BYTES (config.ts), since the client's body was within its limit, so
+ * this is ours to fix, not a 413 quoting a size the client never sent. Shared with the local runtime's in-process
+ * queue adapter, so both refuse alike.
+ */
+export function encodeForQueue(events: readonly QueuedEvent[]): { body: string; bytes: number }[] {
+  const limit = INBOUND_QUEUE.maxMessageBytes;
+  return events.map((event) => {
+    const body = encodeQueuedEvent(event);
+    const bytes = Buffer.byteLength(body);
+    if (bytes > limit) throw new Error(`event ${event.id} encodes to ${bytes} bytes; the queue takes ${limit}`);
+    return { body, bytes };
+  });
+}
+
+/** The error for entries the queue refused (SendMessageBatch's `Failed`): the whole enqueue fails. */
+export function notAccepted(failed: readonly { Code?: string; Message?: string }[], entries: number): Error {
+  const reasons = failed.map((failure) => `${failure.Code}: ${failure.Message ?? ''}`).join('; ');
+  return new Error(`SQS did not accept ${failed.length} of ${entries} events (${reasons})`);
 }
 
 /** worstCaseMessageBytes grows by 4 bytes per 3 body bytes on top of a fixed part. */

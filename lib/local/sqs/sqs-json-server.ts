@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { LocalQueue, MAX_MESSAGE_BYTES, type LocalQueueSettings } from './local-queue';
 import { CHARACTER_SQS_REFUSES } from '../../../lambdas/core/events/queue-message-characters';
+import { INVALID_CONTENTS, messageRefusal } from './message-rules';
 
 const ACCOUNT = '000000000000';
 
@@ -178,13 +179,10 @@ function invalidParameter(message: string): SqsError {
   return new SqsError('com.amazonaws.sqs#InvalidParameterValue', message);
 }
 
-const INVALID_CONTENTS = 'Invalid characters found. Valid characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF';
-
 function messageBody(value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) throw invalidParameter('MessageBody is required');
-  if (CHARACTER_SQS_REFUSES.test(value)) throw new SqsError('com.amazonaws.sqs#InvalidMessageContents', INVALID_CONTENTS);
-  if (Buffer.byteLength(value) > MAX_MESSAGE_BYTES) throw invalidParameter(`message is longer than ${MAX_MESSAGE_BYTES} bytes`);
-  return value;
+  const refusal = messageRefusal(value);
+  if (refusal) throw new SqsError(`com.amazonaws.sqs#${refusal.code}`, refusal.message);
+  return value as string;
 }
 
 function optionalSeconds(value: unknown, max: number): number | undefined {
