@@ -4,11 +4,17 @@
  *  2. POST → WebSocket latency at fixed rates vs a bare HTTP→WebSocket relay;
  *  3. each Lambda bundle's size, cold import time and memory vs an empty bundle (what a cold start pays).
  * All traffic stays on loopback; every loop is bounded in count and time.
+ *
+ * `npm run bench` runs every section and writes BENCHMARKS.md. `npm run bench -- --only ingest,latency` runs the
+ * named sections (a comma-separated list of ingest, latency, cold-start) and prints their tables without writing
+ * BENCHMARKS.md. `--compare <git ref>` also starts that commit's local runtime (extracted under bench/.out) and
+ * measures it beside the working tree's in the same run, for the ingest and latency sections.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -20,7 +26,7 @@ const SECRET = 'whsec_aG9va2h1Yi1sb2NhbC1kZXZlbG9wbWVudC1vbmx5';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const THROUGHPUT_SECONDS = 10;
 const CONNECTIONS = 20;
-const LATENCY_RATES = [100, 500];
+const LATENCY_RATES = [100, 200, 400, 500];
 const LATENCY_SECONDS = 10;
 const OUT = join(PROJECT_ROOT, 'bench', '.out');
 
@@ -30,9 +36,50 @@ interface Server {
   wsUrl: string;
 }
 
-function startProcess(args: string[], readyPrefix: string, environment: Record<string, string> = {}): Promise<Server> {
+const SECTIONS = ['ingest', 'latency', 'cold-start'] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface BenchOptions {
+  sections: ReadonlySet<Section>;
+  /** Only some sections were asked for: print them, leave BENCHMARKS.md as it is. */
+  partial: boolean;
+  compareRef?: string;
+}
+
+export function parseBenchOptions(args: string[]): BenchOptions {
+  const { values } = parseArgs({ args, options: { only: { type: 'string' }, compare: { type: 'string' } } });
+  const only = values.only?.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
+  const unknown = (only ?? []).filter((name) => !(SECTIONS as readonly string[]).includes(name));
+  if (unknown.length > 0 || (only !== undefined && only.length === 0)) {
+    throw new Error(`--only takes a comma-separated list of ${SECTIONS.join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}`);
+  }
+  const sections = new Set((only ?? SECTIONS) as Section[]);
+  if (values.compare !== undefined && !sections.has('ingest') && !sections.has('latency')) {
+    throw new Error('--compare measures the ingest and latency sections; name one of them in --only');
+  }
+  return { sections, partial: only !== undefined, compareRef: values.compare };
+}
+
+/** Extracts a commit's runtime sources under bench/.out, so that its imports resolve to this checkout's node_modules. */
+function extractCommit(ref: string): { root: string; sha: string } {
+  const resolved = spawnSync('git', ['-C', PROJECT_ROOT, 'rev-parse', '--verify', `${ref}^{commit}`], { encoding: 'utf8' });
+  if (resolved.status !== 0) throw new Error(`--compare: ${ref} is not a commit: ${resolved.stderr}`);
+  const sha = resolved.stdout.trim();
+  const root = join(OUT, `runtime-${sha.slice(0, 12)}`);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  const archive = spawnSync('git', ['-C', PROJECT_ROOT, 'archive', sha, 'bin', 'lambdas', 'lib', 'hookhub.config.json', 'package.json', 'tsconfig.json'], {
+    maxBuffer: 256 * 2 ** 20,
+  });
+  if (archive.status !== 0) throw new Error(`git archive ${ref} failed: ${archive.stderr.toString()}`);
+  const untar = spawnSync('tar', ['-x', '-C', root], { input: archive.stdout });
+  if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr.toString()}`);
+  return { root, sha };
+}
+
+function startProcess(args: string[], readyPrefix: string, environment: Record<string, string> = {}, cwd = PROJECT_ROOT): Promise<Server> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    cwd: PROJECT_ROOT,
+    cwd,
     env: { ...process.env, PORT: '0', WS_PORT: '0', ...environment },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -83,13 +130,18 @@ async function throughput(url: string, path: string) {
   };
 }
 
+/** Messages in the inbound queue not yet processed (visible + in flight), as /health reports them. */
+async function backlog(httpUrl: string): Promise<number> {
+  const response = await fetch(`${httpUrl}/health`, { headers: { authorization: `Bearer ${ADMIN_KEY}` }, signal: AbortSignal.timeout(5_000) });
+  const health = (await response.json()) as { checks: { inboundQueue: { visible: number; inFlight: number } } };
+  return health.checks.inboundQueue.visible + health.checks.inboundQueue.inFlight;
+}
+
 /** Waits until the inbound queue is empty (bounded); returns when that happened. */
 async function waitForDrain(httpUrl: string, timeoutMs = 120_000): Promise<number> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
-    const response = await fetch(`${httpUrl}/health`, { headers: { authorization: `Bearer ${ADMIN_KEY}` }, signal: AbortSignal.timeout(5_000) });
-    const health = (await response.json()) as { checks: { inboundQueue: { visible: number; inFlight: number } } };
-    if (health.checks.inboundQueue.visible + health.checks.inboundQueue.inFlight === 0) return performance.now();
+    if ((await backlog(httpUrl)) === 0) return performance.now();
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error('the inbound queue did not drain in time');
@@ -100,8 +152,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-/** Sends `rate` events/s for LATENCY_SECONDS and measures POST-start → WebSocket-arrival per event. */
-async function pushLatency(target: { postUrl: string; wsUrl: string; signed: boolean }, rate: number) {
+/**
+ * Sends `rate` events/s for LATENCY_SECONDS and measures POST-start → WebSocket-arrival per event. For hookhub
+ * (`healthUrl`), the backlog (messages queued, not yet processed) is sampled at the middle and at the end of the
+ * sending: a rate the runtime sustains ends with a backlog of about one second's batches, one it does not ends
+ * with a backlog that grew between the two samples.
+ */
+async function pushLatency(target: { postUrl: string; wsUrl: string; signed: boolean; healthUrl?: string }, rate: number) {
   const socket = new WebSocket(target.wsUrl);
   await new Promise((resolve, reject) => {
     socket.once('open', resolve);
@@ -119,8 +176,11 @@ async function pushLatency(target: { postUrl: string; wsUrl: string; signed: boo
   const tag = `r${rate}_${Date.now()}`;
   let failed = 0;
   const inFlight: Promise<void>[] = [];
+  const backlogs: Promise<number>[] = [];
+  const sampleBacklog = () => target.healthUrl && backlogs.push(backlog(target.healthUrl).catch(() => NaN));
   const begin = performance.now();
   for (let sequence = 0; sequence < total; sequence++) {
+    if (sequence === total / 2) sampleBacklog();
     const due = begin + (sequence * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -136,11 +196,22 @@ async function pushLatency(target: { postUrl: string; wsUrl: string; signed: boo
     );
   }
   await Promise.all(inFlight);
+  sampleBacklog();
+  const [backlogMiddle = NaN, backlogEnd = NaN] = await Promise.all(backlogs);
   const drainDeadline = performance.now() + 30_000;
   while (latencies.length < total - failed && performance.now() < drainDeadline) await new Promise((resolve) => setTimeout(resolve, 50));
   socket.close();
   latencies.sort((a, b) => a - b);
-  return { sent: total, failed, delivered: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN };
+  return {
+    sent: total,
+    failed,
+    delivered: latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1) ?? NaN,
+    backlogMiddle,
+    backlogEnd,
+  };
 }
 
 function median(values: number[]): number {
@@ -202,84 +273,113 @@ async function bundles() {
 
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
-async function main(): Promise<void> {
+
+type Throughput = Awaited<ReturnType<typeof throughput>>;
+type Latency = Awaited<ReturnType<typeof pushLatency>>;
+
+/** A hookhub local runtime under test: the working tree's, or a compared commit's. */
+interface Runtime {
+  label: string;
+  server: Server;
+  dataDir: string;
+}
+
+async function startRuntime(label: string, root: string): Promise<Runtime> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-bench-'));
-  const started = new Date();
-  const baseline = await startProcess(['bench/baseline-server.ts'], 'baseline-ready');
-  const hookhub = await startProcess(['bin/local.ts'], 'hookhub-ready', {
-    HOOKHUB_DATA_DIR: dataDir,
-    HOOKHUB_ADMIN_KEY: ADMIN_KEY,
-    HOOKHUB_DEMO_SECRET: SECRET,
-    HOOKHUB_LOG_LEVEL: 'ERROR',
-  });
-  try {
-    console.log('ingest throughput: baseline…');
-    const baselineThroughput = await throughput(baseline.httpUrl, '/hooks/demo');
-    console.log('ingest throughput: hookhub…');
-    const throughputStart = performance.now();
-    const hookhubThroughput = await throughput(hookhub.httpUrl, '/hooks/demo');
-    // The worker keeps going after the load stops: time until everything accepted is processed.
-    const drained = await waitForDrain(hookhub.httpUrl);
-    const endToEndPerSecond = hookhubThroughput.accepted / ((drained - throughputStart) / 1000);
-    const latency: Array<{ rate: number; base: Awaited<ReturnType<typeof pushLatency>>; hub: Awaited<ReturnType<typeof pushLatency>> }> = [];
-    for (const rate of LATENCY_RATES) {
-      console.log(`push latency at ${rate}/s…`);
-      const base = await pushLatency({ postUrl: `${baseline.httpUrl}/relay`, wsUrl: baseline.wsUrl, signed: false }, rate);
-      const hub = await pushLatency(
-        { postUrl: `${hookhub.httpUrl}/hooks/demo`, wsUrl: `${hookhub.wsUrl}/?token=${ADMIN_KEY}&channels=demo`, signed: true },
-        rate,
-      );
-      latency.push({ rate, base, hub });
-      await waitForDrain(hookhub.httpUrl);
+  const environment = { HOOKHUB_DATA_DIR: dataDir, HOOKHUB_ADMIN_KEY: ADMIN_KEY, HOOKHUB_DEMO_SECRET: SECRET, HOOKHUB_LOG_LEVEL: 'ERROR' };
+  return { label, dataDir, server: await startProcess([join(root, 'bin', 'local.ts')], 'hookhub-ready', environment, root) };
+}
+
+interface IngestResult {
+  baseline: Throughput;
+  rows: Array<{ label: string; hub: Throughput; endToEndPerSecond: number }>;
+}
+
+async function ingestSection(baseline: Server, runtimes: readonly Runtime[]): Promise<IngestResult> {
+  console.error('ingest throughput: baseline…');
+  const baselineThroughput = await throughput(baseline.httpUrl, '/hooks/demo');
+  const rows: IngestResult['rows'] = [];
+  for (const runtime of runtimes) {
+    console.error(`ingest throughput: ${runtime.label}…`);
+    const start = performance.now();
+    const hub = await throughput(runtime.server.httpUrl, '/hooks/demo');
+    // The worker drains while the load runs and keeps going after it stops: time until everything accepted is processed.
+    const drained = await waitForDrain(runtime.server.httpUrl);
+    rows.push({ label: runtime.label, hub, endToEndPerSecond: hub.accepted / ((drained - start) / 1000) });
+  }
+  return { baseline: baselineThroughput, rows };
+}
+
+type LatencyResult = Array<{ rate: number; base: Latency; hubs: Array<{ label: string; hub: Latency }> }>;
+
+async function latencySection(baseline: Server, runtimes: readonly Runtime[]): Promise<LatencyResult> {
+  const result: LatencyResult = [];
+  for (const rate of LATENCY_RATES) {
+    console.error(`push latency at ${rate}/s: baseline…`);
+    const base = await pushLatency({ postUrl: `${baseline.httpUrl}/relay`, wsUrl: baseline.wsUrl, signed: false }, rate);
+    const hubs: LatencyResult[number]['hubs'] = [];
+    for (const runtime of runtimes) {
+      console.error(`push latency at ${rate}/s: ${runtime.label}…`);
+      const { httpUrl, wsUrl } = runtime.server;
+      const hub = await pushLatency({ postUrl: `${httpUrl}/hooks/demo`, wsUrl: `${wsUrl}/?token=${ADMIN_KEY}&channels=demo`, signed: true, healthUrl: httpUrl }, rate);
+      hubs.push({ label: runtime.label, hub });
+      await waitForDrain(httpUrl);
     }
-    console.log('bundles and cold imports…');
-    const bundleRows = await bundles();
-    const empty = bundleRows[0]!;
+    result.push({ rate, base, hubs });
+  }
+  return result;
+}
 
-    const report = `# Benchmarks
-
-Produced by \`npm run bench\` (bench/run.ts) on ${started.toISOString().slice(0, 10)}; every figure below comes from
-that one run. Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB,
-Node ${process.version}. Loader (autocannon, fetch, ws) and servers share the machine, so absolute numbers are
-lower than on AWS; the ratios against the same-run baselines are the comparable part. On this shared 2-core
-machine repeated runs differ by tens of percent, and the 500/s latency row depends on how far the backlog grows.
-
-## Ingest throughput
+function ingestReport({ baseline, rows }: IngestResult): string {
+  return `## Ingest throughput
 
 ${CONNECTIONS} connections for ${THROUGHPUT_SECONDS} s of signed Standard Webhooks requests (each its own event: a fresh id and signature per request) to
-\`POST /hooks/demo\`. hookhub verifies each signature, writes to the durable local queue and answers 202, while its
-worker consumes the queue in the same process. Baseline: a bare Node \`http\` server that reads the body and answers 202.
+\`POST /hooks/demo\`. hookhub verifies each signature, appends the event to the durable local queue's journal and
+answers 202, while its worker drains the queue at the same time. Baseline: a bare Node \`http\` server that reads the
+body and answers 202. "End to end" is accepted events ÷ the time from the start of the load until the queue was
+empty: every accepted event stored and pushed.
 
-| | requests/s | p50 ms | p99 ms | non-2xx | errors |
-| --- | ---: | ---: | ---: | ---: | ---: |
-| baseline (bare 202) | ${fmt(baselineThroughput.requestsPerSecond, 0)} | ${baselineThroughput.p50} | ${baselineThroughput.p99} | ${baselineThroughput.non2xx} | ${baselineThroughput.errors} |
-| hookhub local runtime | ${fmt(hookhubThroughput.requestsPerSecond, 0)} | ${hookhubThroughput.p50} | ${hookhubThroughput.p99} | ${hookhubThroughput.non2xx} | ${hookhubThroughput.errors} |
-| **ratio hookhub / baseline** | **${fmt(hookhubThroughput.requestsPerSecond / baselineThroughput.requestsPerSecond, 3)}** | | | | |
+| | requests/s | ratio to baseline | p50 ms | p99 ms | non-2xx | errors | end to end events/s |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+| baseline (bare 202) | ${fmt(baseline.requestsPerSecond, 0)} | 1 | ${baseline.p50} | ${baseline.p99} | ${baseline.non2xx} | ${baseline.errors} | |
+${rows
+  .map(
+    ({ label, hub, endToEndPerSecond }) =>
+      `| ${label} | ${fmt(hub.requestsPerSecond, 0)} | **${fmt(hub.requestsPerSecond / baseline.requestsPerSecond, 3)}** | ${hub.p50} | ${hub.p99} | ${hub.non2xx} | ${hub.errors} | ${fmt(endToEndPerSecond, 0)} (${hub.accepted} events) |`,
+  )
+  .join('\n')}
+`;
+}
 
-End to end, the ${hookhubThroughput.accepted} accepted events were all stored and pushed ${fmt(endToEndPerSecond, 0)} events/s on average
-(from the start of the load until the queue was empty). That is the local runtime's sustained capacity: one Node
-process runs every handler, and each event costs about four AWS SDK calls (send, insert, status update, push;
-receive, delete and subscriber lookups are per batch of 10). On AWS each function scales out instead.
-
-## POST → WebSocket latency
+function latencyReport(result: LatencyResult): string {
+  return `## POST → WebSocket latency
 
 Events sent at a fixed rate for ${LATENCY_SECONDS} s; latency from the start of the POST to the event's arrival on a
 subscribed WebSocket. hookhub's path: verify → queue → worker (store once, look up subscribers) → @connections → socket.
 Baseline: a bare server that relays the POST body to its WebSocket clients. The queue is drained before each rate.
-A rate above the sustained capacity above shows as a growing backlog: latency then measures queueing, and
-"delivered" counts what arrived within 30 s after the last POST (the rest is still queued, not lost).
+Backlog is the messages queued and not yet processed, halfway through the sending and when the last POST was
+answered: a rate the runtime sustains keeps it at a few batches, a rate above its capacity grows it, and latency then
+measures queueing. "Delivered" counts what arrived within 30 s after the last POST (the rest is still queued, not lost).
 
-| rate | | delivered / sent | p50 ms | p99 ms | max ms | p50 ratio |
-| ---: | --- | ---: | ---: | ---: | ---: | ---: |
-${latency
-  .map(
-    ({ rate, base, hub }) =>
-      `| ${rate}/s | baseline relay | ${base.delivered} / ${base.sent} | ${fmt(base.p50)} | ${fmt(base.p99)} | ${fmt(base.max)} | 1 |\n` +
-      `| ${rate}/s | hookhub | ${hub.delivered} / ${hub.sent} | ${fmt(hub.p50)} | ${fmt(hub.p99)} | ${fmt(hub.max)} | ${fmt(hub.p50 / base.p50)} |`,
+| rate | | delivered / sent | p50 ms | p99 ms | max ms | p50 ratio | backlog halfway → end |
+| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+${result
+  .map(({ rate, base, hubs }) =>
+    [
+      `| ${rate}/s | baseline relay | ${base.delivered} / ${base.sent} | ${fmt(base.p50)} | ${fmt(base.p99)} | ${fmt(base.max)} | 1 | |`,
+      ...hubs.map(
+        ({ label, hub }) =>
+          `| ${rate}/s | ${label} | ${hub.delivered} / ${hub.sent} | ${fmt(hub.p50)} | ${fmt(hub.p99)} | ${fmt(hub.max)} | ${fmt(hub.p50 / base.p50)} | ${fmt(hub.backlogMiddle, 0)} → ${fmt(hub.backlogEnd, 0)} |`,
+      ),
+    ].join('\n'),
   )
   .join('\n')}
+`;
+}
 
-## Lambda bundles and cold import
+function coldStartReport(bundleRows: Awaited<ReturnType<typeof bundles>>): string {
+  const empty = bundleRows[0]!;
+  return `## Lambda bundles and cold import
 
 Each handler bundled with the stack's esbuild settings (lib/bundling.ts: minified, source maps, AWS SDK included),
 then \`require\`d in a fresh Node process (median of 7): module load plus module-scope setup (config parse, SDK
@@ -289,17 +389,59 @@ clients), which is what a Lambda init phase pays before the first event. Baselin
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${bundleRows.map((row) => `| ${row.name} | ${fmt(row.bytes / 1024, 0)} | ${fmt(row.gzipBytes / 1024, 0)} | ${fmt(row.ms)} | ${fmt(row.ms / empty.ms)} | ${fmt(row.rssMiB)} |`).join('\n')}
 `;
-    writeFileSync(join(PROJECT_ROOT, 'BENCHMARKS.md'), report);
-    console.log(report);
-  } finally {
-    baseline.child.kill('SIGTERM');
-    hookhub.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    rmSync(dataDir, { recursive: true, force: true });
-  }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  const options = parseBenchOptions(process.argv.slice(2));
+  const started = new Date();
+  const sections: string[] = [];
+  const servers: Server[] = [];
+  const runtimes: Runtime[] = [];
+  try {
+    if (options.sections.has('ingest') || options.sections.has('latency')) {
+      const baseline = await startProcess(['bench/baseline-server.ts'], 'baseline-ready');
+      servers.push(baseline);
+      if (options.compareRef) {
+        const { root, sha } = extractCommit(options.compareRef);
+        runtimes.push(await startRuntime(`before (${options.compareRef} ${sha.slice(0, 7)})`, root));
+      }
+      runtimes.push(await startRuntime(options.compareRef ? 'hookhub (this tree)' : 'hookhub local runtime', PROJECT_ROOT));
+      if (options.sections.has('ingest')) sections.push(ingestReport(await ingestSection(baseline, runtimes)));
+      if (options.sections.has('latency')) sections.push(latencyReport(await latencySection(baseline, runtimes)));
+    }
+    if (options.sections.has('cold-start')) {
+      console.error('bundles and cold imports…');
+      sections.push(coldStartReport(await bundles()));
+    }
+  } finally {
+    for (const server of [...servers, ...runtimes.map((runtime) => runtime.server)]) server.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const runtime of runtimes) rmSync(runtime.dataDir, { recursive: true, force: true });
+  }
+
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  if (options.partial) {
+    const text = `${started.toISOString()} · ${machine} · npm run bench -- ${process.argv.slice(2).join(' ')}\n\n${sections.join('\n')}`;
+    mkdirSync(OUT, { recursive: true });
+    writeFileSync(join(OUT, 'last-run.md'), text);
+    console.log(text);
+    return;
+  }
+  const report = `# Benchmarks
+
+Produced by \`npm run bench\` (bench/run.ts) on ${started.toISOString().slice(0, 10)}; every figure below comes from
+that one run. Machine: ${machine}. Loader (autocannon, fetch, ws) and servers share the machine, so absolute numbers
+are lower than on AWS; the ratios against the same-run baselines are the comparable part. On this shared 2-core
+machine repeated runs differ by tens of percent, and the rows above the sustained rate depend on how far the backlog grows.
+
+${sections.join('\n')}`;
+  writeFileSync(join(PROJECT_ROOT, 'BENCHMARKS.md'), report);
+  console.log(report);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,18 @@
+/** `npm run bench` flags: `--only` takes a comma-separated list of sections; `--compare` needs a runtime section. */
+import { parseBenchOptions } from '../../bench/run';
+
+it('runs every section and writes BENCHMARKS.md without flags', () => {
+  expect(parseBenchOptions([])).toEqual({ sections: new Set(['ingest', 'latency', 'cold-start']), partial: false, compareRef: undefined });
+});
+
+it('runs only the listed sections, comma-separated, and then leaves BENCHMARKS.md alone', () => {
+  expect(parseBenchOptions(['--only', 'ingest,latency'])).toMatchObject({ sections: new Set(['ingest', 'latency']), partial: true });
+  expect(parseBenchOptions(['--only=cold-start'])).toMatchObject({ sections: new Set(['cold-start']), partial: true });
+  expect(parseBenchOptions(['--only', 'latency', '--compare', 'main'])).toMatchObject({ sections: new Set(['latency']), compareRef: 'main' });
+});
+
+it('refuses unknown sections and a --compare with no runtime section', () => {
+  expect(() => parseBenchOptions(['--only', 'ingest,speed'])).toThrow('unknown: speed');
+  expect(() => parseBenchOptions(['--only', ''])).toThrow('--only takes a comma-separated list of ingest, latency, cold-start');
+  expect(() => parseBenchOptions(['--only', 'cold-start', '--compare', 'main'])).toThrow('--compare measures the ingest and latency sections');
+});
