@@ -2,7 +2,10 @@
  * The whole hookhub stack on one machine: the same handler modules the CDK stack deploys, wired the way AWS wires
  * them, with local stand-ins that speak the AWS wire protocols (dynalite for DynamoDB, a durable SQS endpoint, an
  * API Gateway HTTP and WebSocket gateway). Handlers find the stand-ins through the SDK's standard
- * AWS_ENDPOINT_URL_<SERVICE> variables, so they contain no local-only code.
+ * AWS_ENDPOINT_URL_<SERVICE> variables, so they contain no local-only code. One adapter differs: ingest queues through
+ * LocalInboundQueue, in process, into the same durable queue the SQS endpoint serves (journal written before the 202),
+ * instead of an SDK call over loopback per request. The worker runs on its own thread (inbound-worker.ts) with the
+ * real SDK clients, so draining the queue does not take turns with ingest on the HTTP thread.
  *
  * Handler modules read their configuration at import (as on a Lambda cold start), so one process hosts one runtime.
  */
