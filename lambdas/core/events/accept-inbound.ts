@@ -12,6 +12,7 @@ import { emptyNameValueMap, type NameValueMap } from '../name-value-map';
 import { contentHashId, eventIdFor } from './event-id';
 import type { PayloadFormat, QueuedEvent } from './inbound-event';
 import { readField } from './payload-fields';
+import { withoutByteOrderMark } from './byte-order-mark';
 import { exceedsNestingLimit, MAX_JSON_NESTING_DEPTH } from './json-nesting';
 import { isValidChannelName } from '../realtime/channels';
 
@@ -86,7 +87,7 @@ function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; 
     if (text === undefined) throw new MalformedPayloadError('body is not valid UTF-8 JSON');
     if (exceedsNestingLimit(text)) throw new NestingTooDeepError(MAX_JSON_NESTING_DEPTH);
     try {
-      return { body: text, payloadFormat: 'json', payload: JSON.parse(text) as unknown };
+      return { body: text, payloadFormat: 'json', payload: JSON.parse(withoutByteOrderMark(text)) as unknown };
     } catch {
       // JSON.parse's message quotes part of the body, which must not reach logs or responses.
       throw new MalformedPayloadError('body is not valid JSON');
@@ -98,7 +99,8 @@ function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; 
 
 function decodeUtf8(bytes: Buffer): string | undefined {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a leading byte-order mark in the text: the stored body must be the bytes that were signed.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return undefined;
   }

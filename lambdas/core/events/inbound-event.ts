@@ -3,6 +3,7 @@
  * QueuedEvent (the SQS message the ingest Lambda writes) → StoredEvent (the DynamoDB record the worker keeps).
  */
 import { exceedsNestingLimit } from './json-nesting';
+import { withoutByteOrderMark } from './byte-order-mark';
 
 export type EventStatus = 'received' | 'processed' | 'failed';
 export const EVENT_STATUSES: readonly EventStatus[] = ['received', 'processed', 'failed'];
@@ -62,7 +63,7 @@ export function decodePayload(event: Pick<QueuedEvent, 'body' | 'payloadFormat'>
   if (typeof event.body !== 'string') return undecodable('malformed_json', '');
   if (exceedsNestingLimit(event.body)) return undecodable('nesting_too_deep', event.body);
   try {
-    return JSON.parse(event.body) as unknown;
+    return JSON.parse(withoutByteOrderMark(event.body)) as unknown;
   } catch {
     return undecodable('malformed_json', event.body);
   }
