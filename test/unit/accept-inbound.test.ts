@@ -154,6 +154,21 @@ describe('acceptInbound', () => {
     expect(event).toMatchObject({ payloadFormat: 'base64', body: bytes.toString('base64') });
   });
 
+  it('replaces half a surrogate pair in a type or id with U+FFFD (DynamoDB stores only well-formed UTF-8) and bounds a long webhook-id', async () => {
+    const body = '{"type":"\\ud800x","data":{"id":"a\\udc00"}}';
+    const [event] = await accept(demo, { body });
+    expect(event!.type).toBe('\uFFFDx');
+    expect(event!.body).toBe(body);
+    const fromField = source({ id: 'crm', verification: { scheme: 'token', header: 'x-token' }, secret: { env: 'X' }, eventId: { field: 'data.id' } });
+    const [tokenEvent] = await accept(fromField, { headers: { 'x-token': 't' }, body, secrets: ['t'] });
+    expect(tokenEvent!.providerEventId).toBe('a\uFFFD');
+
+    const longId = `msg_${'x'.repeat(400)}`;
+    const [longEvent] = await accept(demo, { headers: standardWebhookHeaders(DEMO_SECRET, longId, '{"type":"t"}'), body: '{"type":"t"}' });
+    expect(longEvent!.providerEventId.length).toBeLessThanOrEqual(256);
+    expect(longEvent!.providerEventId).toMatch(/^sha256:/);
+  });
+
   it('keeps a leading byte-order mark in the stored body (it was signed) and still parses the JSON', async () => {
     const json = '\uFEFF{"type":"with.bom","n":1}';
     const [event] = await accept(demo, { body: json });

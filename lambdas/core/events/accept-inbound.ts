@@ -74,11 +74,23 @@ export async function acceptInbound(input: {
 const MAX_LABEL_LENGTH = 256;
 
 function boundedId(id: string | undefined): string | undefined {
-  return id === undefined || id.length <= MAX_LABEL_LENGTH ? id : contentHashId(Buffer.from(id, 'utf8'));
+  if (id === undefined) return undefined;
+  const wellFormed = withoutLoneSurrogates(id);
+  return wellFormed.length <= MAX_LABEL_LENGTH ? wellFormed : contentHashId(Buffer.from(wellFormed, 'utf8'));
 }
 
 function boundedLabel(label: string): string {
-  return label.length <= MAX_LABEL_LENGTH ? label : Array.from(label).slice(0, MAX_LABEL_LENGTH).join('');
+  const wellFormed = withoutLoneSurrogates(label);
+  return wellFormed.length <= MAX_LABEL_LENGTH ? wellFormed : Array.from(wellFormed).slice(0, MAX_LABEL_LENGTH).join('');
+}
+
+/**
+ * JSON may escape half a surrogate pair (`"\ud800"`), which parses to a string with no UTF-8 form. DynamoDB keeps
+ * strings as UTF-8, so such a type or id would make the item unstorable after the 202; it becomes U+FFFD, as any
+ * UTF-8 encoder would write it. (The body itself is stored as the text that was sent, where it is still an escape.)
+ */
+function withoutLoneSurrogates(text: string): string {
+  return text.replace(/\p{Cs}/gu, '\uFFFD');
 }
 
 function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; payloadFormat: PayloadFormat; payload: unknown } {
@@ -114,7 +126,7 @@ function pick(from: { header?: string; field?: string } | undefined, headers: He
 
 function defaultProviderId(source: SourceDefinition, request: InboundRequest): string {
   if (source.verification.scheme === 'standard-webhooks' && request.headers['webhook-id']) {
-    return request.headers['webhook-id'];
+    return boundedId(request.headers['webhook-id'])!;
   }
   return contentHashId(request.rawBody);
 }
