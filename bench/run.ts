@@ -2,7 +2,9 @@
  * `npm run bench`: measures hookhub against baselines taken in the same run and writes BENCHMARKS.md.
  *  1. ingest throughput: signed requests through the local runtime vs a bare Node server answering 202;
  *  2. POST → WebSocket latency at fixed rates vs a bare HTTP→WebSocket relay;
- *  3. each Lambda bundle's size, cold import time and memory vs an empty bundle (what a cold start pays).
+ *  3. each Lambda bundle's size, cold import time and memory vs an empty bundle (what a cold start pays);
+ *  4. AWS requests and units per inbound event and dollars per million at list prices (bench/aws-cost/); set
+ *     HOOKHUB_BENCH_COST_BEFORE=<git ref> to meter that commit's handlers beside this checkout's in the same run.
  * All traffic stays on loopback; every loop is bounded in count and time.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -15,6 +17,7 @@ import { build } from 'esbuild';
 import WebSocket from 'ws';
 import { BUNDLE_SETTINGS, HANDLER_ENTRIES, PROJECT_ROOT } from '../lib/bundling';
 import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
+import { checkoutOf, costSection, runMeter } from './aws-cost/report';
 
 const SECRET = 'whsec_aG9va2h1Yi1sb2NhbC1kZXZlbG9wbWVudC1vbmx5';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -235,6 +238,8 @@ async function main(): Promise<void> {
     console.log('bundles and cold imports…');
     const bundleRows = await bundles();
     const empty = bundleRows[0]!;
+    console.log('AWS cost per event…');
+    const cost = await meterCost();
 
     const report = `# Benchmarks
 
@@ -288,7 +293,8 @@ clients), which is what a Lambda init phase pays before the first event. Baselin
 | bundle | size KiB | gzip KiB | cold import ms | import ratio | RSS MiB |
 | --- | ---: | ---: | ---: | ---: | ---: |
 ${bundleRows.map((row) => `| ${row.name} | ${fmt(row.bytes / 1024, 0)} | ${fmt(row.gzipBytes / 1024, 0)} | ${fmt(row.ms)} | ${fmt(row.ms / empty.ms)} | ${fmt(row.rssMiB)} |`).join('\n')}
-`;
+
+${cost}`;
     writeFileSync(join(PROJECT_ROOT, 'BENCHMARKS.md'), report);
     console.log(report);
   } finally {
@@ -296,6 +302,20 @@ ${bundleRows.map((row) => `| ${row.name} | ${fmt(row.bytes / 1024, 0)} | ${fmt(r
     hookhub.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The cost section (bench/aws-cost/report.ts), with the old path metered in the same run when a ref is given. */
+async function meterCost(): Promise<string> {
+  const events = 200;
+  const beforeRef = process.env.HOOKHUB_BENCH_COST_BEFORE;
+  const before = beforeRef ? checkoutOf(beforeRef) : undefined;
+  try {
+    const beforeReports = before ? await runMeter(before.root, `before ${before.commit}`, events) : undefined;
+    const current = await runMeter(PROJECT_ROOT, 'now', events);
+    return costSection({ current, before: before && beforeReports ? { commit: before.commit, reports: beforeReports } : undefined });
+  } finally {
+    before?.remove();
   }
 }
 

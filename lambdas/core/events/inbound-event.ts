@@ -32,10 +32,11 @@ export interface StoredEvent extends QueuedEvent {
   attempts: number;
   /** Copies of this event that arrived later and were acknowledged without being processed again. */
   duplicates: number;
-  /** The SQS message currently allowed to process the event, which delivery of it, and until when. */
+  /** The SQS message that processes (or last processed) the event, and which delivery of it. */
   ownerMessageId: string;
   ownerReceiveCount: number;
-  leaseUntil: number;
+  /** Records of the previous shape only: until when a `received` record's owner held it (epoch ms). */
+  leaseUntil?: number;
   storedAt: string;
   processedAt?: string;
   lastError?: string;
