@@ -2,11 +2,13 @@
  * `npm run bench`: measures hookhub against baselines taken in the same run and writes BENCHMARKS.md.
  *  1. ingest throughput: signed requests through the local runtime vs a bare Node server answering 202;
  *  2. POST → WebSocket latency at fixed rates vs a bare HTTP→WebSocket relay;
- *  3. each Lambda bundle's size, cold import time and memory vs an empty bundle (what a cold start pays).
+ *  3. each Lambda bundle's size, cold import time and memory vs an empty bundle (what a cold start pays);
+ *  4. AWS requests and units per inbound event and dollars per million at list prices (bench/aws-cost/); set
+ *     HOOKHUB_BENCH_COST_BEFORE=<git ref> to meter that commit's handlers beside this checkout's in the same run.
  * All traffic stays on loopback; every loop is bounded in count and time.
  *
  * `npm run bench` runs every section and writes BENCHMARKS.md. `npm run bench -- --only ingest,latency` runs the
- * named sections (a comma-separated list of ingest, latency, cold-start) and prints their tables without writing
+ * named sections (a comma-separated list of ingest, latency, cold-start, cost) and prints their tables without writing
  * BENCHMARKS.md. `--compare <git ref>` also starts that commit's local runtime (extracted under bench/.out) and
  * measures it beside the working tree's in the same run, for the ingest and latency sections.
  */
@@ -21,6 +23,7 @@ import { build } from 'esbuild';
 import WebSocket from 'ws';
 import { BUNDLE_SETTINGS, HANDLER_ENTRIES, PROJECT_ROOT } from '../lib/bundling';
 import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
+import { checkoutOf, costSection, runMeter } from './aws-cost/report';
 
 const SECRET = 'whsec_aG9va2h1Yi1sb2NhbC1kZXZlbG9wbWVudC1vbmx5';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -36,7 +39,7 @@ interface Server {
   wsUrl: string;
 }
 
-const SECTIONS = ['ingest', 'latency', 'cold-start'] as const;
+const SECTIONS = ['ingest', 'latency', 'cold-start', 'cost'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface BenchOptions {
@@ -413,6 +416,10 @@ async function main(): Promise<void> {
       console.error('bundles and cold imports…');
       sections.push(coldStartReport(await bundles()));
     }
+    if (options.sections.has('cost')) {
+      console.error('AWS cost per event…');
+      sections.push(await meterCost());
+    }
   } finally {
     for (const server of [...servers, ...runtimes.map((runtime) => runtime.server)]) server.child.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -437,6 +444,20 @@ machine repeated runs differ by tens of percent, and the rows above the sustaine
 ${sections.join('\n')}`;
   writeFileSync(join(PROJECT_ROOT, 'BENCHMARKS.md'), report);
   console.log(report);
+}
+
+/** The cost section (bench/aws-cost/report.ts), with the old path metered in the same run when a ref is given. */
+async function meterCost(): Promise<string> {
+  const events = 200;
+  const beforeRef = process.env.HOOKHUB_BENCH_COST_BEFORE;
+  const before = beforeRef ? checkoutOf(beforeRef) : undefined;
+  try {
+    const beforeReports = before ? await runMeter(before.root, `before ${before.commit}`, events) : undefined;
+    const current = await runMeter(PROJECT_ROOT, 'now', events);
+    return costSection({ current, before: before && beforeReports ? { commit: before.commit, reports: beforeReports } : undefined });
+  } finally {
+    before?.remove();
+  }
 }
 
 if (require.main === module) {

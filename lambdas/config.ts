@@ -7,7 +7,6 @@ import { parseHookhubConfig, type HookhubConfig } from './core/sources/source-de
 import { DEFAULT_MAX_BODY_BYTES } from './core/events/accept-inbound';
 import { MAX_QUEUEABLE_BODY_BYTES } from './adapters/sqs/sqs-inbound-queue';
 import { MAX_STORABLE_BODY_BYTES } from './adapters/dynamodb/table-definitions';
-import { INBOUND_QUEUE } from './adapters/sqs/queue-definitions';
 
 type Environment = NodeJS.ProcessEnv;
 
@@ -81,8 +80,6 @@ export function loadWorkerConfig(environment: Environment = process.env) {
     connectionsTable: requireEnv('HOOKHUB_CONNECTIONS_TABLE', environment),
     websocketCallbackUrl: requireEnv('HOOKHUB_WS_CALLBACK_URL', environment),
     retentionDays: loadRetentionDays(environment),
-    /** The inbound queue's visibility timeout: how long a delivery may hold an event before others may take it. */
-    leaseSeconds: integerEnv('HOOKHUB_PROCESSING_LEASE_SECONDS', INBOUND_QUEUE.visibilityTimeoutSeconds, 1, 43_200, environment),
   };
 }
 

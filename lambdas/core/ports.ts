@@ -17,32 +17,32 @@ export interface EventPage {
   cursor?: string;
 }
 
-/** What a status update needs: the id, and receivedAt for the day-bucketed status index. */
-export type EventKey = Pick<StoredEvent, 'id' | 'receivedAt'>;
+/** What recording a failure needs: the id, receivedAt for the day-bucketed status index, and when it was first stored. */
+export type EventKey = Pick<StoredEvent, 'id' | 'receivedAt' | 'storedAt'>;
 
-export type InsertOutcome = { inserted: true } | { inserted: false; existing: StoredEvent };
-
-/** Which delivery is processing an event, and until when others must leave it alone. */
+/** Which delivery processes an event: the SQS message and which receive of it. */
 export interface ProcessingClaim {
   /** SQS message id: the same across redeliveries of one message. */
   messageId: string;
   /** SQS ApproximateReceiveCount: tells a newer delivery of the same message from an older one (fencing). */
   receiveCount: number;
-  /** Epoch ms after which the claim is presumed dead (the owner crashed or timed out). */
-  leaseUntil: number;
 }
 
+/**
+ * `recorded`: this delivery now owns the event and must process and push it; `event` is the record as stored (the
+ * first copy's content). Otherwise `existing` is the record that refused it (undefined if it vanished meanwhile).
+ */
+export type RecordOutcome = { recorded: true; event: StoredEvent } | { recorded: false; existing: StoredEvent | undefined };
+
 export interface EventStore {
-  /** Stores the event unless its id exists (conditional write); returns the existing record otherwise. */
-  insertIfAbsent(event: StoredEvent): Promise<InsertOutcome>;
   /**
-   * Atomically takes an unprocessed event for this delivery when no one else may be processing it: a newer
-   * delivery of the owning message, a failed event, or an event whose lease ran out. Counts the attempt and
-   * returns the event, or undefined when the claim is refused.
+   * One conditional write that stores the event as processed by this delivery, or takes an existing record over,
+   * when no one else may be processing it: no record yet, a failed record, a newer delivery of the owning message,
+   * or a record of the previous shape left in `received` whose lease ran out. Counts the attempt. See
+   * docs/decisions.md, "One write per event".
    */
-  claim(event: EventKey, claim: ProcessingClaim, nowMs: number): Promise<StoredEvent | undefined>;
-  /** Both are fenced on the claim: they return false (and change nothing) if another delivery took over. */
-  markProcessed(event: EventKey, claim: ProcessingClaim, processedAt: string): Promise<boolean>;
+  recordProcessed(event: StoredEvent, claim: ProcessingClaim, nowMs: number): Promise<RecordOutcome>;
+  /** Fenced on the claim: returns false (and changes nothing) if another delivery took the event over. */
   markFailed(event: EventKey, claim: ProcessingClaim, error: string): Promise<boolean>;
   recordDuplicate(id: string): Promise<void>;
   get(id: string): Promise<StoredEvent | undefined>;

@@ -70,6 +70,5 @@ export const handler = buildHandler({
   processorFor: (sourceId) => findSource(config.sources, sourceId)?.processor,
   now: () => new Date(),
   retentionDays: config.retentionDays,
-  leaseSeconds: config.leaseSeconds,
   logger: new Logger({ serviceName: 'hookhub-worker' }),
 });

@@ -85,9 +85,9 @@ export class InboundPipeline extends Construct {
         maxConcurrency: props.workerMaxConcurrency ?? DEFAULT_WORKER_MAX_CONCURRENCY,
       }),
     );
-    // Exactly the calls the worker makes: insert/claim/status on events; subscriber lookups and stale-connection
-    // removal on connections.
-    props.eventsTable.grant(this.worker.function, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    // Exactly the calls the worker makes: the conditional record/failure updates and the duplicate path's read on
+    // events; subscriber lookups and stale-connection removal on connections.
+    props.eventsTable.grant(this.worker.function, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     props.connectionsTable.grant(this.worker.function, 'dynamodb:Query', 'dynamodb:BatchWriteItem');
     for (const table of [props.eventsTable, props.connectionsTable]) {
       Validations.of(this.worker).acknowledge({ id: tableIndexesFinding(table), reason: "Queries on this table's own GSIs." });

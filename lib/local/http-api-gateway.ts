@@ -16,7 +16,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { lambdaContext } from './lambda-context';
 import { headersFromRawPairs } from '../../lambdas/core/verification/header-map';
 import { nameValueMapOf } from '../../lambdas/core/name-value-map';
-import { type HookhubError, MethodNotAllowedError, PayloadTooLargeError } from '../../lambdas/core/errors';
+import { BadRequestError, type HookhubError, MethodNotAllowedError, PayloadTooLargeError } from '../../lambdas/core/errors';
+import { parseRequestTarget, type RequestTarget } from './request-target';
 import { matchPath, unmatchedRouteError } from '../../lambdas/handlers/http/http-routes';
 
 /** API Gateway's own request size limit for HTTP APIs. */
@@ -79,10 +80,11 @@ export class HttpApiGateway {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = parseRequestTarget(request.url);
+    if (!url) return void writeHookhubError(response, new BadRequestError('the request target must be a path starting with a single / and without . or .. segments'));
     const method = request.method ?? 'GET';
-    const match = this.match(method, url.pathname);
-    if (!match) return void writeHookhubError(response, unmatchedRouteError(method, url.pathname, this.routes.filter((route) => route.path !== '$default')));
+    const match = this.match(method, url.path);
+    if (!match) return void writeHookhubError(response, unmatchedRouteError(method, url.path, this.routes.filter((route) => route.path !== '$default')));
 
     let body: Buffer;
     try {
@@ -126,7 +128,7 @@ export class HttpApiGateway {
   }
 }
 
-function toEvent(request: IncomingMessage, url: URL, body: Buffer, route: HttpRoute, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
+function toEvent(request: IncomingMessage, url: RequestTarget, body: Buffer, route: HttpRoute, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
   const headers = headersFromRawPairs(request.rawHeaders);
   const query = nameValueMapOf(url.searchParams);
   const asText = isTextContent(headers['content-type']) && isUtf8(body);
@@ -135,8 +137,8 @@ function toEvent(request: IncomingMessage, url: URL, body: Buffer, route: HttpRo
   return {
     version: '2.0',
     routeKey,
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+    rawPath: url.path,
+    rawQueryString: url.rawQueryString,
     headers,
     queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
     pathParameters: Object.keys(pathParameters).length > 0 ? pathParameters : undefined,
@@ -147,7 +149,7 @@ function toEvent(request: IncomingMessage, url: URL, body: Buffer, route: HttpRo
       domainPrefix: 'local',
       http: {
         method: request.method ?? 'GET',
-        path: url.pathname,
+        path: url.path,
         protocol: `HTTP/${request.httpVersion}`,
         sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',

@@ -162,10 +162,8 @@ export class WebSocketGateway {
 
     switch (request.method) {
       case 'POST': {
-        const chunks: Buffer[] = [];
-        for await (const chunk of request) chunks.push(chunk as Buffer);
-        const data = Buffer.concat(chunks);
-        if (data.length > MAX_WEBSOCKET_MESSAGE_BYTES) return void reply(response, 413, { message: 'Payload too large' }, { 'x-amzn-errortype': 'PayloadTooLargeException' });
+        const data = await readAtMost(request, MAX_WEBSOCKET_MESSAGE_BYTES);
+        if (!data) return void reply(response, 413, { message: 'Payload too large' }, { 'x-amzn-errortype': 'PayloadTooLargeException', connection: 'close' });
         // Closing (the client said goodbye, or a close is under way): nothing sent now would arrive.
         if (connection.socket.readyState !== connection.socket.OPEN) return void reply(response, 410, { message: 'Gone' }, { 'x-amzn-errortype': 'GoneException' });
         if (connection.socket.bufferedAmount + data.length > SLOW_CONSUMER_BACKLOG_BYTES) {
@@ -209,4 +207,20 @@ function reply(response: ServerResponse, status: number, body: unknown, headers:
   const text = body === undefined ? '' : JSON.stringify(body);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID(), ...headers });
   response.end(text);
+}
+
+/**
+ * The request body, or undefined when it is over `limit`. A declared oversize body is not read at all (the answer
+ * closes the connection); an undeclared one is read to its end but never kept past the limit: the endpoint is on
+ * the WebSocket port, so nothing a client sends there is buffered beyond the largest message it could carry.
+ */
+async function readAtMost(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  if (Number(request.headers['content-length'] ?? 0) > limit) return undefined;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of request) {
+    received += (chunk as Buffer).length;
+    if (received <= limit) chunks.push(chunk as Buffer);
+  }
+  return received > limit ? undefined : Buffer.concat(chunks);
 }

@@ -91,7 +91,20 @@ const processed = (id: string) =>
     return status === 200 && body.status === 'processed' && body;
   }, 20_000, `event ${id} to be processed`);
 
+/**
+ * Depths once the worker has finished with what it took: an event reads `processed` from its one write, before the
+ * push and the SQS delete that follow it (docs/decisions.md, "One write per event").
+ */
 async function queueDepths() {
+  for (let waited = 0; waited < 5_000; waited += 50) {
+    const depths = await currentDepths();
+    if (depths.inbound === 0) return depths;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return currentDepths();
+}
+
+async function currentDepths() {
   const depth = async (QueueUrl: string) => {
     const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['All'] }));
     return Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);

@@ -134,14 +134,14 @@ describe('read API cursors', () => {
 
     const real = JSON.parse(Buffer.from(realCursor!, 'base64url').toString()) as { query: string; day: string; key: Record<string, string> };
     const forged: Array<[string, string]> = [
-      ['attribute of another index', encode({ ...real, key: { id: real.key.id, day: real.day, receivedAtId: real.key.receivedAtId } })],
+      ['attribute of another index', encode({ ...real, key: { id: real.key.id, statusDay: `failed#${real.day}`, receivedAtId: real.key.receivedAtId } })],
       ['extra attribute', encode({ ...real, key: { ...real.key, status: 'failed' } })],
       ['missing attribute', encode({ ...real, key: { id: real.key.id } })],
       ['number instead of string', encode({ ...real, key: { ...real.key, receivedAtId: 1 } })],
       ['huge string', encode({ ...real, key: { ...real.key, receivedAtId: `${real.key.receivedAtId}${'x'.repeat(3_000)}` } })],
       ['not JSON', Buffer.from('{"query":').toString('base64url')],
       ['not base64url', 'a+b/c=='],
-      ['another status filter', encode({ ...real, query: 'bySourceDay|json|failed' })],
+      ['another status filter', encode({ ...real, query: 'byDay|json|failed' })],
     ];
     for (const [name, value] of forged) {
       const response = await api(`/api/events?source=json&limit=1&cursor=${encodeURIComponent(value)}`);

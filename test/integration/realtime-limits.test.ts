@@ -14,6 +14,7 @@ import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
 import { DEMO_SECRET, standardWebhookHeaders } from '../fixtures/sources';
 import { apiClient, connectRealtime, postHook, waitUntil, type RealtimeClient } from '../fixtures/local-clients';
+import { connect } from 'node:net';
 
 const ADMIN_KEY = 'realtime-fan-out-admin-key-0123';
 const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-realtime-limits-'));
@@ -134,6 +135,32 @@ describe('a subscriber that stops reading', () => {
     stalled.socket.resume();
     expect(await stalledClosed).toBe(1008);
     expect(healthy.socket.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe('the @connections endpoint on the WebSocket port', () => {
+  it('answers a declared oversize push 413 without waiting for its body', async () => {
+    await listen('oversize-marker');
+    const [connectionId] = await waitUntil(async () => {
+      const ids = await subscribersOf('oversize-marker');
+      return ids.length === 1 && ids;
+    }, 10_000, 'the connection to be stored');
+    const { hostname, port } = new URL(runtime.wsUrl);
+    // Declares 20 MB and sends 1 KB: an endpoint that buffered the body first would wait for the rest forever.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () =>
+        socket.write(`POST /@connections/${connectionId} HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n${'x'.repeat(1024)}`),
+      );
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk.toString();
+        if (received.includes('\r\n\r\n')) socket.destroy();
+      });
+      socket.on('close', () => resolve(received));
+      socket.on('error', reject);
+      socket.setTimeout(5_000, () => socket.destroy());
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
   });
 });
 

@@ -1,6 +1,7 @@
 import { acceptInbound } from '../../lambdas/core/events/accept-inbound';
 import { HookhubError } from '../../lambdas/core/errors';
 import { eventIdFor } from '../../lambdas/core/events/event-id';
+import { decodePayload } from '../../lambdas/core/events/inbound-event';
 import { DEMO_SECRET, source, standardWebhookHeaders } from '../fixtures/sources';
 
 const demo = source({ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { env: 'X' } });
@@ -151,6 +152,33 @@ describe('acceptInbound', () => {
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x41]);
     const [event] = await accept(binary, { headers: { 'x-token': 't' }, body: bytes, secrets: ['t'] });
     expect(event).toMatchObject({ payloadFormat: 'base64', body: bytes.toString('base64') });
+  });
+
+  it('replaces half a surrogate pair in a type or id with U+FFFD (DynamoDB stores only well-formed UTF-8) and bounds a long webhook-id', async () => {
+    const body = '{"type":"\\ud800x","data":{"id":"a\\udc00"}}';
+    const [event] = await accept(demo, { body });
+    expect(event!.type).toBe('\uFFFDx');
+    expect(event!.body).toBe(body);
+    const fromField = source({ id: 'crm', verification: { scheme: 'token', header: 'x-token' }, secret: { env: 'X' }, eventId: { field: 'data.id' } });
+    const [tokenEvent] = await accept(fromField, { headers: { 'x-token': 't' }, body, secrets: ['t'] });
+    expect(tokenEvent!.providerEventId).toBe('a\uFFFD');
+
+    const longId = `msg_${'x'.repeat(400)}`;
+    const [longEvent] = await accept(demo, { headers: standardWebhookHeaders(DEMO_SECRET, longId, '{"type":"t"}'), body: '{"type":"t"}' });
+    expect(longEvent!.providerEventId.length).toBeLessThanOrEqual(256);
+    expect(longEvent!.providerEventId).toMatch(/^sha256:/);
+  });
+
+  it('keeps a leading byte-order mark in the stored body (it was signed) and still parses the JSON', async () => {
+    const json = '\uFEFF{"type":"with.bom","n":1}';
+    const [event] = await accept(demo, { body: json });
+    expect(event).toMatchObject({ body: json, type: 'with.bom', payloadFormat: 'json' });
+    expect(Buffer.from(event!.body, 'utf8')).toEqual(Buffer.from(json, 'utf8'));
+    expect(decodePayload(event!)).toEqual({ type: 'with.bom', n: 1 });
+
+    const text = source({ id: 'notes', verification: { scheme: 'token', header: 'x-token' }, secret: { env: 'X' }, contentType: 'any' });
+    const [note] = await accept(text, { headers: { 'x-token': 't' }, body: '\uFEFFplain text', secrets: ['t'] });
+    expect(note).toMatchObject({ payloadFormat: 'text', body: '\uFEFFplain text' });
   });
 
   it('loads no secret for a request the method or size check already refuses', async () => {

@@ -2,7 +2,7 @@
 import { parseBenchOptions } from '../../bench/run';
 
 it('runs every section and writes BENCHMARKS.md without flags', () => {
-  expect(parseBenchOptions([])).toEqual({ sections: new Set(['ingest', 'latency', 'cold-start']), partial: false, compareRef: undefined });
+  expect(parseBenchOptions([])).toEqual({ sections: new Set(['ingest', 'latency', 'cold-start', 'cost']), partial: false, compareRef: undefined });
 });
 
 it('runs only the listed sections, comma-separated, and then leaves BENCHMARKS.md alone', () => {
@@ -13,6 +13,6 @@ it('runs only the listed sections, comma-separated, and then leaves BENCHMARKS.m
 
 it('refuses unknown sections and a --compare with no runtime section', () => {
   expect(() => parseBenchOptions(['--only', 'ingest,speed'])).toThrow('unknown: speed');
-  expect(() => parseBenchOptions(['--only', ''])).toThrow('--only takes a comma-separated list of ingest, latency, cold-start');
+  expect(() => parseBenchOptions(['--only', ''])).toThrow('--only takes a comma-separated list of ingest, latency, cold-start, cost');
   expect(() => parseBenchOptions(['--only', 'cold-start', '--compare', 'main'])).toThrow('--compare measures the ingest and latency sections');
 });

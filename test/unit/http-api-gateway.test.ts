@@ -149,6 +149,15 @@ describe('clients that misbehave cannot take it down', () => {
     await stillUp();
   });
 
+  it('answers a request target that is not a plain path with a JSON 400, without resolving dot segments', async () => {
+    for (const target of ['//[', '//hooks/demo', '/hooks/../hooks/demo', '/hooks/./demo']) {
+      const answer = await rawExchange(`POST ${target} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+      expect({ target, status: answer.slice(0, 12) }).toEqual({ target, status: 'HTTP/1.1 400' });
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual(errorShape('bad_request'));
+    }
+    await stillUp();
+  });
+
   it('answers headers over Node’s limit with a JSON 431 and keeps serving', async () => {
     const answer = await rawExchange(`GET /api/events HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 431 /);

@@ -16,9 +16,10 @@ function largeEvent(index: number): StoredEvent {
     providerEventId: `p${index}`,
     type: 'large',
     channel: 'demo',
-    receivedAt: `2026-11-23T10:00:${String(index).padStart(2, '0')}.000Z`,
+    receivedAt: new Date(Date.UTC(2026, 10, 23, 10, 0, index)).toISOString(),
     requestId: 'r',
-    headers: {},
+    // Headers as large as API Gateway passes (10 KiB), so the metadata alone is a real share of the response.
+    headers: Object.fromEntries(Array.from({ length: 10 }, (_, header) => [`x-large-${header}`, 'h'.repeat(1000)])),
     body: JSON.stringify({ index, filler: 'x'.repeat(250 * 1024) }),
     payloadFormat: 'json',
     status: 'processed',
@@ -38,9 +39,9 @@ describe('list response budget', () => {
     expect(listed[2]).toEqual({ id: 'evt_2', payloadOmitted: true, payloadPath: '/api/events/evt_2' });
   });
 
-  it('answers a page of 30 maximum-size events within Lambda\'s response limit, and each omitted payload is served by its path', async () => {
+  it('answers a page of 100 maximum-size events with large headers within Lambda\'s response limit, and each omitted payload is served by its path', async () => {
     const store = new InMemoryEventStore();
-    for (let index = 0; index < 30; index++) await store.insertIfAbsent(largeEvent(index));
+    for (let index = 0; index < 100; index++) await store.insertIfAbsent(largeEvent(index));
     const handler = buildHandler({
       events: store,
       healthProbes: [],
@@ -53,11 +54,11 @@ describe('list response budget', () => {
         context,
       )) as { statusCode: number; body: string };
 
-    const response = await get('GET /api/events', { query: { limit: '30' } });
+    const response = await get('GET /api/events', { query: { limit: '100' } });
     expect(response.statusCode).toBe(200);
     expect(Buffer.byteLength(response.body)).toBeLessThan(LAMBDA_RESPONSE_LIMIT_BYTES);
     const page = JSON.parse(response.body) as { events: Array<{ id: string; payload?: { index: number }; payloadOmitted?: boolean; payloadPath?: string }> };
-    expect(page.events).toHaveLength(30);
+    expect(page.events).toHaveLength(100);
     const omitted = page.events.filter((event) => event.payloadOmitted);
     expect(omitted.length).toBeGreaterThan(0);
     expect(page.events.filter((event) => event.payload !== undefined).length).toBeGreaterThan(0);

@@ -23,7 +23,6 @@ function setup(options: { processor?: (event: StoredEvent) => Promise<void> } = 
     processorFor: () => (options.processor ? 'custom' : undefined),
     now: () => new Date(clock),
     retentionDays: 30,
-    leaseSeconds: LEASE_SECONDS,
   };
   return { store, fannedOut, deps, advance: (ms: number) => (clock += ms) };
 }
@@ -54,10 +53,19 @@ describe('processInboundEvent', () => {
     expect(fannedOut).toHaveLength(1);
   });
 
-  it('acknowledges a redelivery of the owning message after processing finished, without counting a duplicate', async () => {
+  it('pushes again on a newer delivery of the owning message after processing, without counting a duplicate', async () => {
     const { store, fannedOut, deps } = setup();
     await processInboundEvent(queued(), delivery('m1'), deps);
-    // e.g. the worker crashed after processing but before SQS deleted the message
+    // The worker crashed after its write, before or after the push, or before SQS deleted the message: the record
+    // cannot tell which, so the redelivery pushes again (at least once). docs/decisions.md, "One write per event".
+    expect(await processInboundEvent(queued(), delivery('m1', 2), deps)).toMatchObject({ outcome: 'processed', attempts: 2 });
+    expect(await store.get(id)).toMatchObject({ status: 'processed', duplicates: 0, attempts: 2, ownerReceiveCount: 2 });
+    expect(fannedOut).toEqual(['m1', 'm1']);
+  });
+
+  it('acknowledges the same delivery of the owning message seen twice, without pushing again', async () => {
+    const { store, fannedOut, deps } = setup();
+    await processInboundEvent(queued(), delivery('m1', 2), deps);
     expect(await processInboundEvent(queued(), delivery('m1', 2), deps)).toEqual({ outcome: 'already-processed', eventId: id });
     expect(await store.get(id)).toMatchObject({ duplicates: 0, attempts: 1 });
     expect(fannedOut).toHaveLength(1);
@@ -100,19 +108,23 @@ describe('processInboundEvent', () => {
     expect(fannedOut).toEqual(['m1']);
   });
 
-  it('fences a superseded delivery: its result is not recorded over the newer one', async () => {
+  it('fences a superseded delivery: its late failure is not recorded over the newer delivery', async () => {
     let inner: Promise<unknown> | undefined;
     const { store, fannedOut, deps } = setup({
       processor: async (event) => {
+        if (event.ownerReceiveCount !== 1) return;
         // Delivery 1 of m1 is slow; SQS redelivers m1 (delivery 2), which takes over and finishes first.
-        if (event.ownerReceiveCount === 1) inner = processInboundEvent(queued(), delivery('m1', 2), { ...deps, processorFor: () => undefined });
+        inner = processInboundEvent(queued(), delivery('m1', 2), deps);
         await inner;
+        throw new Error('late failure');
       },
     });
-    expect(await processInboundEvent(queued(), delivery('m1', 1), deps)).toEqual({ outcome: 'superseded', eventId: id });
+    await expect(processInboundEvent(queued(), delivery('m1', 1), deps)).rejects.toThrow('late failure');
     expect(await inner).toMatchObject({ outcome: 'processed' });
-    expect(await store.get(id)).toMatchObject({ status: 'processed', ownerReceiveCount: 2, attempts: 2 });
-    expect(fannedOut).toEqual(['m1', 'm1']);
+    const stored = await store.get(id);
+    expect(stored).toMatchObject({ status: 'processed', ownerReceiveCount: 2, attempts: 2 });
+    expect(stored!.lastError).toBeUndefined();
+    expect(fannedOut).toEqual(['m1']);
   });
 
   it('rescues an event stuck in received (owner died without a trace) once the lease runs out', async () => {

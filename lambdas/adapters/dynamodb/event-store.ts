@@ -1,23 +1,16 @@
 /** EventStore over the Events table (see table-definitions.ts for the key design). */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
-import type { EventKey, EventListQuery, EventPage, EventStore, InsertOutcome, ProcessingClaim } from '../../core/ports';
-import type { EventStatus, StoredEvent } from '../../core/events/inbound-event';
+import { BatchGetCommand, type BatchGetCommandOutput, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EventKey, EventListQuery, EventPage, EventStore, ProcessingClaim, RecordOutcome } from '../../core/ports';
+import type { StoredEvent } from '../../core/events/inbound-event';
 import { BadRequestError } from '../../core/errors';
-import { emptyNameValueMap, nameValueMapOf, type NameValueMap } from '../../core/name-value-map';
 import { EVENTS_TABLE } from './table-definitions';
 import { decodeCursor, encodeCursor, type ListCursor } from './list-cursor';
+import { contentAttributes, dayOf, fromItem, statusDayOf } from './event-item';
+
+export { dayOf } from './event-item';
 
 const DAY_MS = 86_400_000;
-const INDEX_KEYS = ['day', 'sourceDay', 'statusDay', 'receivedAtId'] as const;
 
 /** Day buckets one request may walk: a sparse filter over a long retention answers with a cursor, not a timeout. */
 const MAX_DAYS_PER_REQUEST = 14;
@@ -29,63 +22,77 @@ export class DynamoDbEventStore implements EventStore {
     private readonly options: { retentionDays: number; now?: () => Date },
   ) {}
 
-  async insertIfAbsent(event: StoredEvent): Promise<InsertOutcome> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: toItem(event),
-          ConditionExpression: 'attribute_not_exists(id)',
-        }),
-      );
-      return { inserted: true };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const existing = await this.get(event.id);
-      if (!existing) throw new Error(`event ${event.id} vanished after a conditional-put conflict`, { cause: error });
-      return { inserted: false, existing };
-    }
-  }
-
-  async claim(event: EventKey, claim: ProcessingClaim, nowMs: number): Promise<StoredEvent | undefined> {
+  /**
+   * The happy path's only write: an UpdateItem that creates the item as processed (or takes it over), conditional
+   * on no one else owning it. Content attributes are set only if absent, so a takeover keeps the first copy's
+   * content. Processed items carry no `statusDay`, so they leave the sparse status index.
+   */
+  async recordProcessed(event: StoredEvent, claim: ProcessingClaim, nowMs: number): Promise<RecordOutcome> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = {
+      ':processed': 'processed',
+      ':failed': 'failed',
+      ':received': 'received',
+      ':at': event.processedAt,
+      ':me': claim.messageId,
+      ':receive': claim.receiveCount,
+      ':now': nowMs,
+      ':one': 1,
+    };
+    const setIfAbsent = Object.entries(contentAttributes(event)).map(([name, value], index) => {
+      names[`#a${index}`] = name;
+      values[`:a${index}`] = value;
+      return `#a${index} = if_not_exists(#a${index}, :a${index})`;
+    });
     try {
       const result = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: event.id },
           UpdateExpression:
-            'SET ownerMessageId = :me, ownerReceiveCount = :receive, leaseUntil = :lease, #status = :received, statusDay = :statusDay ADD attempts :one',
+            `SET ${setIfAbsent.join(', ')}, #status = :processed, processedAt = :at, ownerMessageId = :me, ownerReceiveCount = :receive ` +
+            'ADD attempts :one REMOVE lastError, statusDay, leaseUntil',
           ConditionExpression:
-            'attribute_exists(id) AND #status <> :processed AND ' +
-            '((ownerMessageId = :me AND ownerReceiveCount < :receive) OR #status = :failed OR leaseUntil < :now)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':me': claim.messageId,
-            ':receive': claim.receiveCount,
-            ':lease': claim.leaseUntil,
-            ':now': nowMs,
-            ':received': 'received',
-            ':processed': 'processed',
-            ':failed': 'failed',
-            ':one': 1,
-            ':statusDay': `received#${dayOf(new Date(event.receivedAt))}`,
-          },
+            'attribute_not_exists(id) OR #status = :failed OR (ownerMessageId = :me AND ownerReceiveCount < :receive) OR ' +
+            '(#status = :received AND leaseUntil < :now)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return result.Attributes ? fromItem(result.Attributes) : undefined;
+      return { recorded: true, event: fromItem(result.Attributes!) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Only copies and redeliveries get here: they pay this read, the happy path does not.
+      return { recorded: false, existing: await this.get(event.id) };
     }
   }
 
-  async markProcessed(event: EventKey, claim: ProcessingClaim, processedAt: string): Promise<boolean> {
-    return this.setStatus(event, claim, 'processed', 'SET processedAt = :at', 'REMOVE lastError', { ':at': processedAt });
-  }
-
+  /** Fenced on the claim; puts the event into the sparse status index under `failed`. */
   async markFailed(event: EventKey, claim: ProcessingClaim, error: string): Promise<boolean> {
-    return this.setStatus(event, claim, 'failed', 'SET lastError = :error', '', { ':error': error });
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: event.id },
+          UpdateExpression: 'SET #status = :failed, lastError = :error, statusDay = :statusDay, storedAt = if_not_exists(storedAt, :storedAt) REMOVE processedAt',
+          ConditionExpression: 'ownerMessageId = :me AND ownerReceiveCount = :receive',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':failed': 'failed',
+            ':error': error,
+            ':statusDay': statusDayOf('failed', event.receivedAt),
+            ':storedAt': event.storedAt,
+            ':me': claim.messageId,
+            ':receive': claim.receiveCount,
+          },
+        }),
+      );
+      return true;
+    } catch (caught) {
+      if (caught instanceof ConditionalCheckFailedException) return false;
+      throw caught;
+    }
   }
 
   async recordDuplicate(id: string): Promise<void> {
@@ -116,7 +123,7 @@ export class DynamoDbEventStore implements EventStore {
    * BatchGet of the full items.
    */
   async list(query: EventListQuery): Promise<EventPage> {
-    const { indexName, partitionAttribute, sortAttribute, partitionValue } = indexFor(query);
+    const { indexName, partitionAttribute, sortAttribute, partitionValue, filterSource, filterStatus } = indexFor(query);
     const queryKey = `${indexName}|${query.source ?? ''}|${query.status ?? ''}`;
     const now = this.options.now?.() ?? new Date();
     const today = dayOf(now);
@@ -125,7 +132,10 @@ export class DynamoDbEventStore implements EventStore {
       ? decodeCursor(query.cursor, { queryKey, today, tableKey: EVENTS_TABLE.partitionKey.name, partitionAttribute, sortAttribute, partitionValue })
       : { query: queryKey, day: today };
     const ids: string[] = [];
-    const filterByStatus = query.source !== undefined && query.status !== undefined;
+    const filters = { ...(filterSource ? { source: query.source } : {}), ...(filterStatus ? { status: query.status } : {}) };
+    const filterNames = Object.fromEntries(Object.keys(filters).map((name) => [`#${name}`, name]));
+    const filterValues = Object.fromEntries(Object.entries(filters).map(([name, value]) => [`:${name}`, value]));
+    const filterExpression = Object.keys(filters).map((name) => `#${name} = :${name}`).join(' AND ');
 
     for (let days = 0; ids.length < query.limit && cursor.day >= oldestDay && days < MAX_DAYS_PER_REQUEST; ) {
       const page = await this.queryPage(
@@ -133,12 +143,9 @@ export class DynamoDbEventStore implements EventStore {
           TableName: this.tableName,
           IndexName: indexName,
           KeyConditionExpression: '#partition = :partition',
-          ExpressionAttributeNames: { '#partition': partitionAttribute, ...(filterByStatus ? { '#status': 'status' } : {}) },
-          ExpressionAttributeValues: {
-            ':partition': partitionValue(cursor.day),
-            ...(filterByStatus ? { ':status': query.status } : {}),
-          },
-          ...(filterByStatus ? { FilterExpression: '#status = :status' } : {}),
+          ExpressionAttributeNames: { '#partition': partitionAttribute, ...filterNames },
+          ExpressionAttributeValues: { ':partition': partitionValue(cursor.day), ...filterValues },
+          ...(filterExpression ? { FilterExpression: filterExpression } : {}),
           ScanIndexForward: false,
           Limit: query.limit - ids.length,
           ExclusiveStartKey: cursor.key,
@@ -189,90 +196,27 @@ export class DynamoDbEventStore implements EventStore {
     // Keep index order; an id whose item expired between the query and the read is skipped.
     return ids.flatMap((id) => found.get(id) ?? []);
   }
-
-  private async setStatus(
-    event: EventKey,
-    claim: ProcessingClaim,
-    status: EventStatus,
-    set: string,
-    remove: string,
-    values: Record<string, unknown>,
-  ): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { id: event.id },
-          UpdateExpression: `${set}, #status = :status, statusDay = :statusDay ${remove}`,
-          ConditionExpression: 'ownerMessageId = :me AND ownerReceiveCount = :receive',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ...values,
-            ':status': status,
-            ':statusDay': `${status}#${dayOf(new Date(event.receivedAt))}`,
-            ':me': claim.messageId,
-            ':receive': claim.receiveCount,
-          },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
 }
 
+/**
+ * Which index answers a query. The sparse status index holds only events that are not processed, so `failed` and
+ * `received` alone are read from it; everything else walks `byDay`, which projects `source` and `status` for the
+ * filter (a filtered page may hold fewer events than `limit`; the cursor goes on).
+ */
 function indexFor(query: EventListQuery) {
-  const [byDay, bySourceDay, byStatusDay] = EVENTS_TABLE.indexes;
+  const [byDay, byStatusDay] = EVENTS_TABLE.indexes;
   const keysOf = (index: (typeof EVENTS_TABLE.indexes)[number]) => ({
     indexName: index.indexName,
     partitionAttribute: index.partitionKey.name,
     sortAttribute: index.sortKey.name,
   });
-  if (query.source !== undefined) return { ...keysOf(bySourceDay), partitionValue: (day: string) => `${query.source}#${day}` };
-  if (query.status !== undefined) return { ...keysOf(byStatusDay), partitionValue: (day: string) => `${query.status}#${day}` };
-  return { ...keysOf(byDay), partitionValue: (day: string) => day };
-}
-
-export function dayOf(date: Date): string {
-  return date.toISOString().slice(0, 10);
+  if (query.source === undefined && query.status !== undefined && query.status !== 'processed') {
+    const status = query.status;
+    return { ...keysOf(byStatusDay), partitionValue: (day: string) => `${status}#${day}`, filterSource: false, filterStatus: false };
+  }
+  return { ...keysOf(byDay), partitionValue: (day: string) => day, filterSource: query.source !== undefined, filterStatus: query.status !== undefined };
 }
 
 function previousDay(day: string): string {
   return dayOf(new Date(Date.parse(`${day}T00:00:00Z`) - DAY_MS));
-}
-
-/**
- * Headers are stored as a list of [name, value] pairs, not a map: their names are the client's, and the document
- * client's marshalling refuses an object with a `constructor` key (and drops `__proto__`), which made such an event
- * impossible to store. Items written before keep a map; fromItem reads both.
- */
-function toItem(event: StoredEvent): Record<string, unknown> {
-  const day = dayOf(new Date(event.receivedAt));
-  return {
-    ...event,
-    headers: Object.entries(event.headers),
-    day,
-    sourceDay: `${event.source}#${day}`,
-    statusDay: `${event.status}#${day}`,
-    receivedAtId: `${event.receivedAt}#${event.id}`,
-  };
-}
-
-function fromItem(item: Record<string, unknown>): StoredEvent {
-  const event = { ...item } as Record<string, unknown>;
-  for (const key of INDEX_KEYS) delete event[key];
-  event.headers = headersFromItem(item.headers);
-  return event as unknown as StoredEvent;
-}
-
-function headersFromItem(stored: unknown): NameValueMap {
-  const isPair = (entry: unknown): entry is [string, string] =>
-    Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'string';
-  if (Array.isArray(stored)) return nameValueMapOf(stored.filter(isPair));
-  if (typeof stored === 'object' && stored !== null) {
-    return nameValueMapOf(Object.entries(stored).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-  }
-  return emptyNameValueMap();
 }

@@ -40,9 +40,11 @@ export interface TableDefinition {
 }
 
 /**
- * Events: one item per event, keyed by hookhub's deterministic event id (so a conditional put deduplicates).
- * Listing walks day buckets newest first: `day`, `sourceDay`, `statusDay` partition keys spread writes over
- * days instead of one hot partition per status or source.
+ * Events: one item per event, keyed by hookhub's deterministic event id (so a conditional write deduplicates).
+ * Listing walks day buckets newest first: `byDay` holds every event and projects `source` and `status` for list
+ * filters; `byStatusDay` is sparse, holding only events that are not processed (failed, or of the previous shape
+ * still `received`), so the happy path writes one index entry. Day buckets spread writes over days instead of one
+ * hot partition per status or source. See docs/decisions.md, "One write per event".
  */
 export const EVENTS_TABLE = {
   logicalName: 'Events',
@@ -53,13 +55,7 @@ export const EVENTS_TABLE = {
       indexName: 'byDay',
       partitionKey: { name: 'day', type: 'S' },
       sortKey: { name: 'receivedAtId', type: 'S' },
-      projection: { type: 'KEYS_ONLY' },
-    },
-    {
-      indexName: 'bySourceDay',
-      partitionKey: { name: 'sourceDay', type: 'S' },
-      sortKey: { name: 'receivedAtId', type: 'S' },
-      projection: { type: 'INCLUDE', attributes: ['status'] },
+      projection: { type: 'INCLUDE', attributes: ['source', 'status'] },
     },
     {
       indexName: 'byStatusDay',

@@ -12,6 +12,7 @@ import { emptyNameValueMap, type NameValueMap } from '../name-value-map';
 import { contentHashId, eventIdFor } from './event-id';
 import type { PayloadFormat, QueuedEvent } from './inbound-event';
 import { readField } from './payload-fields';
+import { withoutByteOrderMark } from './byte-order-mark';
 import { exceedsNestingLimit, MAX_JSON_NESTING_DEPTH } from './json-nesting';
 import { isValidChannelName } from '../realtime/channels';
 
@@ -73,11 +74,23 @@ export async function acceptInbound(input: {
 const MAX_LABEL_LENGTH = 256;
 
 function boundedId(id: string | undefined): string | undefined {
-  return id === undefined || id.length <= MAX_LABEL_LENGTH ? id : contentHashId(Buffer.from(id, 'utf8'));
+  if (id === undefined) return undefined;
+  const wellFormed = withoutLoneSurrogates(id);
+  return wellFormed.length <= MAX_LABEL_LENGTH ? wellFormed : contentHashId(Buffer.from(wellFormed, 'utf8'));
 }
 
 function boundedLabel(label: string): string {
-  return label.length <= MAX_LABEL_LENGTH ? label : Array.from(label).slice(0, MAX_LABEL_LENGTH).join('');
+  const wellFormed = withoutLoneSurrogates(label);
+  return wellFormed.length <= MAX_LABEL_LENGTH ? wellFormed : Array.from(wellFormed).slice(0, MAX_LABEL_LENGTH).join('');
+}
+
+/**
+ * JSON may escape half a surrogate pair (`"\ud800"`), which parses to a string with no UTF-8 form. DynamoDB keeps
+ * strings as UTF-8, so such a type or id would make the item unstorable after the 202; it becomes U+FFFD, as any
+ * UTF-8 encoder would write it. (The body itself is stored as the text that was sent, where it is still an escape.)
+ */
+function withoutLoneSurrogates(text: string): string {
+  return text.replace(/\p{Cs}/gu, '\uFFFD');
 }
 
 function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; payloadFormat: PayloadFormat; payload: unknown } {
@@ -86,7 +99,7 @@ function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; 
     if (text === undefined) throw new MalformedPayloadError('body is not valid UTF-8 JSON');
     if (exceedsNestingLimit(text)) throw new NestingTooDeepError(MAX_JSON_NESTING_DEPTH);
     try {
-      return { body: text, payloadFormat: 'json', payload: JSON.parse(text) as unknown };
+      return { body: text, payloadFormat: 'json', payload: JSON.parse(withoutByteOrderMark(text)) as unknown };
     } catch {
       // JSON.parse's message quotes part of the body, which must not reach logs or responses.
       throw new MalformedPayloadError('body is not valid JSON');
@@ -98,7 +111,8 @@ function decodeBody(source: SourceDefinition, rawBody: Buffer): { body: string; 
 
 function decodeUtf8(bytes: Buffer): string | undefined {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a leading byte-order mark in the text: the stored body must be the bytes that were signed.
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return undefined;
   }
@@ -112,7 +126,7 @@ function pick(from: { header?: string; field?: string } | undefined, headers: He
 
 function defaultProviderId(source: SourceDefinition, request: InboundRequest): string {
   if (source.verification.scheme === 'standard-webhooks' && request.headers['webhook-id']) {
-    return request.headers['webhook-id'];
+    return boundedId(request.headers['webhook-id'])!;
   }
   return contentHashId(request.rawBody);
 }

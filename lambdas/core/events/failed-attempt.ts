@@ -1,7 +1,7 @@
 /**
  * What the worker logs when one delivery of a queued event fails. Operators need the event id, which attempt this
  * was and whether SQS will try again; they must never get the payload or the request headers, which can hold
- * personal data or credentials. parseQueuedEvent already words its errors without quoting the input; a stray
+ * personal data or credentials. decodeQueuedEvent already words its errors without quoting the input; a stray
  * SyntaxError (JSON.parse quotes what it could not read) keeps only its name.
  */
 

@@ -3,6 +3,7 @@
  * QueuedEvent (the SQS message the ingest Lambda writes) → StoredEvent (the DynamoDB record the worker keeps).
  */
 import { exceedsNestingLimit } from './json-nesting';
+import { withoutByteOrderMark } from './byte-order-mark';
 
 export type EventStatus = 'received' | 'processed' | 'failed';
 export const EVENT_STATUSES: readonly EventStatus[] = ['received', 'processed', 'failed'];
@@ -31,10 +32,11 @@ export interface StoredEvent extends QueuedEvent {
   attempts: number;
   /** Copies of this event that arrived later and were acknowledged without being processed again. */
   duplicates: number;
-  /** The SQS message currently allowed to process the event, which delivery of it, and until when. */
+  /** The SQS message that processes (or last processed) the event, and which delivery of it. */
   ownerMessageId: string;
   ownerReceiveCount: number;
-  leaseUntil: number;
+  /** Records of the previous shape only: until when a `received` record's owner held it (epoch ms). */
+  leaseUntil?: number;
   storedAt: string;
   processedAt?: string;
   lastError?: string;
@@ -62,7 +64,7 @@ export function decodePayload(event: Pick<QueuedEvent, 'body' | 'payloadFormat'>
   if (typeof event.body !== 'string') return undecodable('malformed_json', '');
   if (exceedsNestingLimit(event.body)) return undecodable('nesting_too_deep', event.body);
   try {
-    return JSON.parse(event.body) as unknown;
+    return JSON.parse(withoutByteOrderMark(event.body)) as unknown;
   } catch {
     return undecodable('malformed_json', event.body);
   }

@@ -13,16 +13,18 @@ export const LIST_RESPONSE_BUDGET_BYTES = 4 * 1024 * 1024;
 export type ListedEvent = PublicEvent | (Omit<PublicEvent, 'payload'> & { payloadOmitted: true; payloadPath: string });
 
 export function fitToResponseBudget(events: readonly PublicEvent[], budgetBytes = LIST_RESPONSE_BUDGET_BYTES): ListedEvent[] {
-  let spent = 0;
+  // Every event's metadata is listed whatever happens (headers can be tens of KiB), so it is counted first and
+  // payloads share what is left.
+  const metadataBytes = events.reduce((sum, { payload: _payload, ...metadata }) => sum + Buffer.byteLength(JSON.stringify(metadata), 'utf8'), 0);
+  let payloadBudget = budgetBytes - metadataBytes;
   return events.map((event) => {
     const { payload, ...withoutPayload } = event;
     const payloadBytes = Buffer.byteLength(JSON.stringify(payload) ?? '', 'utf8');
-    const metadataBytes = Buffer.byteLength(JSON.stringify(withoutPayload), 'utf8');
-    if (spent + metadataBytes + payloadBytes <= budgetBytes) {
-      spent += metadataBytes + payloadBytes;
+    if (payloadBytes <= payloadBudget) {
+      payloadBudget -= payloadBytes;
       return event;
     }
-    spent += metadataBytes;
+    payloadBudget = -1; // newest first: once one payload is omitted, every older one is too
     return { ...withoutPayload, payloadOmitted: true as const, payloadPath: eventReadPath(event.id) };
   });
 }

@@ -1,12 +1,14 @@
 /**
  * Worker use case: store a queued event exactly once, run its processing step, fan it out.
  *
- * SQS delivers at least once and providers retry, so one event can arrive as several messages. The first message
- * to insert the record claims it, with a lease as long as the queue's visibility timeout. Another delivery may take
- * the event over only atomically (a conditional write): a newer delivery of the owning message (after a crash or
- * timeout), any copy once processing failed (so a provider retry or a DLQ redrive can rescue it), or any copy once
- * the lease ran out (the owner died without recording anything). Every other copy is acknowledged as a duplicate
- * and never fanned out again. Status updates are fenced on the claim, so a superseded owner cannot overwrite them.
+ * SQS delivers at least once and providers retry, so one event can arrive as several messages. One conditional
+ * write records the event as processed by this delivery, creating the record: only the delivery whose write
+ * succeeds goes on to process and push it, so copies (concurrent or later) are acknowledged as duplicates and never
+ * pushed again. The write also takes an event over when no one else may be working on it: a failed event (a
+ * provider retry or a DLQ redrive rescues it), a newer delivery of the owning message (the earlier one crashed or
+ * timed out after its write, so it may not have pushed), or a record of the previous shape stuck in `received`
+ * whose lease ran out. A failure after the write records the event as failed, fenced on this delivery, and rethrows
+ * so SQS retries it. The story and what it changed: docs/decisions.md, "One write per event".
  */
 import type { EventProcessor, EventStore, ProcessingClaim } from '../ports';
 import type { QueuedEvent, StoredEvent } from './inbound-event';
@@ -22,10 +24,8 @@ export interface DeliveryAttempt {
 export type ProcessOutcome =
   | { outcome: 'processed'; eventId: string; attempts: number; fanOut: FanOutResult }
   | { outcome: 'duplicate'; eventId: string }
-  /** The owner's own message again after it was processed (e.g. a crash between processing and the SQS delete). */
-  | { outcome: 'already-processed'; eventId: string }
-  /** Another delivery took the event over while this one ran; it records the result. */
-  | { outcome: 'superseded'; eventId: string };
+  /** The owning delivery's message again, the same receive of it (SQS delivered one receive twice). */
+  | { outcome: 'already-processed'; eventId: string };
 
 /** An older delivery of the same message still holds the event: retry this one later rather than drop it. */
 export class EventBusyError extends Error {
@@ -42,8 +42,6 @@ export interface ProcessInboundDeps {
   processorFor: (sourceId: string) => string | undefined;
   now: () => Date;
   retentionDays: number;
-  /** How long a claim protects an event; the queue's visibility timeout. */
-  leaseSeconds: number;
 }
 
 export async function processInboundEvent(
@@ -52,34 +50,33 @@ export async function processInboundEvent(
   deps: ProcessInboundDeps,
 ): Promise<ProcessOutcome> {
   const now = deps.now();
-  const claim: ProcessingClaim = { ...attempt, leaseUntil: now.getTime() + deps.leaseSeconds * 1000 };
-  const fresh: StoredEvent = {
+  const claim: ProcessingClaim = { messageId: attempt.messageId, receiveCount: attempt.receiveCount };
+  const stored: StoredEvent = {
     ...queued,
-    status: 'received',
+    status: 'processed',
     attempts: 1,
     duplicates: 0,
     ownerMessageId: claim.messageId,
     ownerReceiveCount: claim.receiveCount,
-    leaseUntil: claim.leaseUntil,
     storedAt: now.toISOString(),
+    processedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionDays * 86_400,
   };
 
-  let event = fresh;
-  const insert = await deps.store.insertIfAbsent(fresh);
-  if (!insert.inserted) {
-    const existing = insert.existing;
-    const ownMessage = existing.ownerMessageId === attempt.messageId;
-    const claimed = existing.status === 'processed' ? undefined : await deps.store.claim(existing, claim, now.getTime());
-    if (!claimed) {
-      if (ownMessage && existing.status === 'processed') return { outcome: 'already-processed', eventId: existing.id };
-      if (ownMessage) throw new EventBusyError(existing.id);
-      await deps.store.recordDuplicate(existing.id);
-      return { outcome: 'duplicate', eventId: existing.id };
+  const recorded = await deps.store.recordProcessed(stored, claim, now.getTime());
+  if (!recorded.recorded) {
+    const existing = recorded.existing;
+    if (existing?.ownerMessageId === attempt.messageId) {
+      // A newer delivery of this message owns the event (or, before this shape, a live lease): SQS must keep
+      // this message until that delivery finishes, so retry later rather than acknowledge it.
+      if (existing.ownerReceiveCount > attempt.receiveCount || existing.status !== 'processed') throw new EventBusyError(existing.id);
+      return { outcome: 'already-processed', eventId: existing.id };
     }
-    event = claimed;
+    await deps.store.recordDuplicate(queued.id);
+    return { outcome: 'duplicate', eventId: queued.id };
   }
 
+  const event = recorded.event;
   try {
     const processorName = deps.processorFor(event.source);
     if (processorName) {
@@ -88,7 +85,6 @@ export async function processInboundEvent(
       await processor(event);
     }
     const fanOut = await deps.fanOut(event);
-    if (!(await deps.store.markProcessed(event, claim, deps.now().toISOString()))) return { outcome: 'superseded', eventId: event.id };
     return { outcome: 'processed', eventId: event.id, attempts: event.attempts, fanOut };
   } catch (error) {
     // The original error decides the retry; failing to record it must not replace it.

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LocalDynamoDb } from '../../../lib/local/local-dynamodb';
 import { CONNECTIONS_TABLE, EVENTS_TABLE } from '../../../lambdas/adapters/dynamodb/table-definitions';
 import { DynamoDbEventStore } from '../../../lambdas/adapters/dynamodb/event-store';
@@ -36,9 +36,19 @@ function storedEvent(index: number, receivedAt: string, overrides: Partial<Store
     ownerReceiveCount: 1,
     leaseUntil: Date.parse(receivedAt) + 180_000,
     storedAt: receivedAt,
+    processedAt: receivedAt,
     expiresAt: 0,
     ...overrides,
   };
+}
+
+const claimOf = (event: StoredEvent, receiveCount = 1) => ({ messageId: event.ownerMessageId, receiveCount });
+
+/** Stores an event through the worker's own writes: recorded as processed, then failed if asked. */
+async function store(event: StoredEvent, status: 'processed' | 'failed' = 'processed'): Promise<void> {
+  const recorded = await events.recordProcessed(event, claimOf(event), Date.parse(event.receivedAt));
+  if (!recorded.recorded) throw new Error(`${event.id} was stored already`);
+  if (status === 'failed') await events.markFailed(recorded.event, claimOf(event), 'Error: failed');
 }
 
 beforeAll(async () => {
@@ -59,50 +69,77 @@ afterAll(async () => {
 });
 
 describe('DynamoDbEventStore', () => {
-  it('inserts once; a second insert returns the stored record unchanged', async () => {
+  it('records an event once with one conditional write; a copy is refused and the first copy stays', async () => {
     const first = storedEvent(100, '2026-11-23T11:00:00.000Z');
-    expect(await events.insertIfAbsent(first)).toEqual({ inserted: true });
-    const second = await events.insertIfAbsent({ ...first, body: '{"tampered":true}', ownerMessageId: 'other' });
-    expect(second).toMatchObject({ inserted: false, existing: { body: first.body, ownerMessageId: 'm100' } });
+    const recorded = await events.recordProcessed(first, claimOf(first), Date.parse(first.receivedAt));
+    expect(recorded).toMatchObject({ recorded: true, event: { id: first.id, status: 'processed', attempts: 1, duplicates: 0, body: first.body, storedAt: first.processedAt } });
+    const copy = { ...first, body: '{"tampered":true}', ownerMessageId: 'other' };
+    const refused = await events.recordProcessed(copy, claimOf(copy), Date.parse(first.receivedAt));
+    expect(refused).toMatchObject({ recorded: false, existing: { body: first.body, ownerMessageId: 'm100', status: 'processed' } });
+    // A processed event is in byDay only: the sparse status index holds events that are not processed.
+    const raw = await documents.send(new GetCommand({ TableName: 'events', Key: { id: first.id } }));
+    expect(raw.Item).toMatchObject({ day: '2026-11-23', source: 'even', status: 'processed' });
+    expect(raw.Item!.statusDay).toBeUndefined();
+    expect(raw.Item!.body).toBeUndefined(); // packed into the compressed `content`
   });
 
-  it('claims atomically, fences status updates on the claim, and moves status with its index', async () => {
+  it('fences failures on the owning delivery; a failed event is listed and any one copy may take it over', async () => {
     const event = storedEvent(101, '2026-11-23T11:00:01.000Z');
-    const owner = { messageId: 'm101', receiveCount: 1, leaseUntil: event.leaseUntil };
-    await events.insertIfAbsent(event);
+    const owner = claimOf(event);
     const nowMs = Date.parse('2026-11-23T11:00:02.000Z');
+    await events.recordProcessed(event, owner, nowMs);
 
-    // Lease held, not failed: another message may not claim; a newer delivery of the owner may.
-    expect(await events.claim(event, { messageId: 'other', receiveCount: 1, leaseUntil: 0 }, nowMs)).toBeUndefined();
-    const newer = { messageId: 'm101', receiveCount: 2, leaseUntil: nowMs + 180_000 };
-    expect(await events.claim(event, newer, nowMs)).toMatchObject({ attempts: 2, ownerReceiveCount: 2, status: 'received' });
+    // Processed: another message may not take it over; a newer delivery of the owner may (it may not have pushed).
+    expect(await events.recordProcessed(event, { messageId: 'other', receiveCount: 1 }, nowMs)).toMatchObject({ recorded: false });
+    const newer = claimOf(event, 2);
+    expect(await events.recordProcessed(event, newer, nowMs)).toMatchObject({ recorded: true, event: { attempts: 2, ownerReceiveCount: 2 } });
     // The superseded first delivery can no longer record anything.
     expect(await events.markFailed(event, owner, 'Error: stale')).toBe(false);
     expect(await events.markFailed(event, newer, 'Error: boom')).toBe(true);
     await Promise.all([events.recordDuplicate(event.id), events.recordDuplicate(event.id)]);
-    expect(await events.get(event.id)).toMatchObject({ status: 'failed', attempts: 2, duplicates: 2, lastError: 'Error: boom' });
+    const failed = await events.get(event.id);
+    expect(failed).toMatchObject({ status: 'failed', attempts: 2, duplicates: 2, lastError: 'Error: boom', storedAt: event.processedAt });
+    expect(failed!.processedAt).toBeUndefined();
     expect((await events.list({ status: 'failed', limit: 10 })).events.map((e) => e.id)).toContain(event.id);
+    expect((await events.list({ source: 'odd', status: 'failed', limit: 10 })).events.map((e) => e.id)).toContain(event.id);
 
     // Failed: any copy may take over, but only one of two racing copies wins.
-    const racers = await Promise.all(['m-a', 'm-b'].map((messageId) => events.claim(event, { messageId, receiveCount: 1, leaseUntil: nowMs + 180_000 }, nowMs)));
-    expect(racers.filter(Boolean)).toHaveLength(1);
-    const winner = racers.find(Boolean)!;
-    expect(await events.markProcessed(event, { messageId: winner.ownerMessageId, receiveCount: 1, leaseUntil: 0 }, '2026-11-23T11:00:03.000Z')).toBe(true);
+    const racers = await Promise.all(['m-a', 'm-b'].map((messageId) => events.recordProcessed({ ...event, processedAt: '2026-11-23T11:00:03.000Z' }, { messageId, receiveCount: 1 }, nowMs)));
+    expect(racers.filter((racer) => racer.recorded)).toHaveLength(1);
     const processed = await events.get(event.id);
-    expect(processed).toMatchObject({ status: 'processed', attempts: 3 });
+    expect(processed).toMatchObject({ status: 'processed', attempts: 3, processedAt: '2026-11-23T11:00:03.000Z', storedAt: event.processedAt });
     expect(processed!.lastError).toBeUndefined();
-    expect(await events.claim(event, { messageId: 'late', receiveCount: 9, leaseUntil: 0 }, nowMs + 10_000_000)).toBeUndefined();
     expect((await events.list({ status: 'failed', limit: 10 })).events.map((e) => e.id)).not.toContain(event.id);
+    expect((await events.list({ status: 'processed', limit: 100 })).events.map((e) => e.id)).toContain(event.id);
+  });
+
+  it('reads, lists and takes over items of the previous shape (plain body, index keys of three indexes)', async () => {
+    const legacy = storedEvent(103, '2026-11-23T11:00:03.000Z', { status: 'received', leaseUntil: Date.parse('2026-11-23T11:03:03.000Z') });
+    const day = '2026-11-23';
+    await documents.send(
+      new PutCommand({
+        TableName: 'events',
+        Item: { ...legacy, headers: [['x-github-event', 'push']], day, sourceDay: `odd#${day}`, statusDay: `received#${day}`, receivedAtId: `${legacy.receivedAt}#${legacy.id}` },
+      }),
+    );
+    expect(await events.get(legacy.id)).toMatchObject({ body: legacy.body, status: 'received', headers: { 'x-github-event': 'push' } });
+    expect((await events.list({ status: 'received', limit: 10 })).events.map((e) => e.id)).toContain(legacy.id);
+    expect((await events.list({ source: 'odd', limit: 100 })).events.map((e) => e.id)).toContain(legacy.id);
+    // A `received` record of the previous shape keeps its lease; once it ran out, a copy takes the event over.
+    const copy = { ...legacy, body: '{"copy":true}', ownerMessageId: 'rescuer' };
+    expect(await events.recordProcessed(copy, claimOf(copy), Date.parse('2026-11-23T11:00:04.000Z'))).toMatchObject({ recorded: false });
+    expect(await events.recordProcessed(copy, claimOf(copy), Date.parse('2026-11-23T11:03:04.000Z'))).toMatchObject({ recorded: true, event: { body: legacy.body, status: 'processed', attempts: 2 } });
+    expect((await events.list({ status: 'received', limit: 10 })).events.map((e) => e.id)).not.toContain(legacy.id);
   });
 
   it('stores headers whatever their names (constructor, __proto__, toString), and reads items written as a map', async () => {
     const headers = JSON.parse('{"constructor":"c","__proto__":"p","tostring":"t","hasownproperty":"h","content-type":"application/json"}') as Record<string, string>;
     const event = storedEvent(102, '2026-11-23T11:00:04.000Z', { headers });
-    expect(await events.insertIfAbsent(event)).toEqual({ inserted: true });
+    expect(await events.recordProcessed(event, claimOf(event), 0)).toMatchObject({ recorded: true });
     const entries = (map: object) => Object.entries(map).sort();
     expect(entries((await events.get(event.id))!.headers)).toEqual(entries(headers));
-    const claimed = await events.claim(event, { messageId: 'm102', receiveCount: 2, leaseUntil: 0 }, Date.parse(event.receivedAt));
-    expect(entries(claimed!.headers)).toEqual(entries(headers));
+    const again = await events.recordProcessed(event, claimOf(event, 2), 0);
+    expect(again.recorded && entries(again.event.headers)).toEqual(entries(headers));
     expect(entries((await events.list({ source: 'even', limit: 100 })).events.find((listed) => listed.id === event.id)!.headers)).toEqual(entries(headers));
 
     // The shape items had before: a map attribute.
@@ -121,7 +158,7 @@ describe('DynamoDbEventStore', () => {
     let index = 0;
     for (const day of days) {
       for (let hour = 0; hour < 4; hour++) {
-        await events.insertIfAbsent(storedEvent(index, `${day}T0${hour}:00:00.000Z`, { status: index % 3 === 0 ? 'failed' : 'processed' }));
+        await store(storedEvent(index, `${day}T0${hour}:00:00.000Z`), index % 3 === 0 ? 'failed' : 'processed');
         index++;
       }
     }
@@ -196,7 +233,7 @@ describe('DynamoDbEventStore', () => {
     expect(outcomes).toEqual(Object.fromEntries(cursors.map(([name]) => [name, 'refused'])));
 
     // A cursor of another index or filter, even one DynamoDB returned, is refused too.
-    for (const index of [200, 202, 204]) await events.insertIfAbsent(storedEvent(index, `2026-11-23T02:00:0${index % 10}.000Z`, { status: 'failed' }));
+    for (const index of [200, 202, 204]) await store(storedEvent(index, `2026-11-23T02:00:0${index % 10}.000Z`), 'failed');
     const bySource = await events.list({ source: 'even', limit: 1 });
     const byStatus = await events.list({ status: 'failed', limit: 1 });
     for (const [cursor, query] of [

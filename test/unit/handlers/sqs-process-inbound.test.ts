@@ -35,7 +35,6 @@ function setup() {
     processorFor: () => 'fail-on-poison',
     now: () => new Date(),
     retentionDays: 30,
-    leaseSeconds: 180,
     logger,
   });
   return { store, connections, messenger, handler, logger };
