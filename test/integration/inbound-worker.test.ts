@@ -2,7 +2,7 @@
  * The worker runs on its own thread (lib/local/inbound-worker.ts). If that thread dies, the runtime says so, starts
  * a new one and keeps every accepted event; a stop lets it finish the batch it holds, so nothing is left in flight.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/local-runtime';
@@ -64,9 +64,10 @@ it('says when the worker thread dies, starts a new one, and processes what the d
 
 it('stops cleanly: the batch in hand is finished and deleted, nothing is left in the queue', async () => {
   // Under the 1 s visibility timeout, so the message is not received a second time meanwhile.
-  const accepted = await postHook(runtime.httpUrl, 'slow', JSON.stringify({ id: 'in-hand', slowMs: 700 }), { 'content-type': 'application/json' });
+  const startedMarker = join(dataDir, 'slow-started');
+  const accepted = await postHook(runtime.httpUrl, 'slow', JSON.stringify({ id: 'in-hand', slowMs: 700, startedMarker }), { 'content-type': 'application/json' });
   expect(accepted.status).toBe(202);
-  await waitUntil(async () => (await statusOf(accepted.body.ids![0]!)) === 'received', 15_000, 'the worker to take the event');
+  await waitUntil(async () => existsSync(startedMarker), 15_000, 'the worker to take the event');
 
   await runtime.stop();
   stopped = true;

@@ -149,7 +149,7 @@ describe('the @connections endpoint on the WebSocket port', () => {
     // Declares 20 MB and sends 1 KB: an endpoint that buffered the body first would wait for the rest forever.
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect(Number(port), hostname, () =>
-        socket.write(`POST /@connections/${connectionId} HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n${'x'.repeat(1024)}`),
+        socket.write(`POST /@connections/${encodeURIComponent(connectionId!)} HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n${'x'.repeat(1024)}`),
       );
       let received = '';
       socket.on('data', (chunk) => {
