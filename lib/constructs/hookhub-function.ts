@@ -5,7 +5,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
@@ -32,12 +32,15 @@ export interface HookhubFunctionProps {
 }
 
 export class HookhubFunction extends Construct {
+  /** The handler entry this function bundles (lib/bundling.ts), so tools such as `npm run bench` can find it. */
+  public readonly handlerName: HandlerName;
   public readonly function: NodejsFunction;
   public readonly logGroup: LogGroup;
   public readonly role: Role;
 
   constructor(scope: Construct, id: string, props: HookhubFunctionProps) {
     super(scope, id);
+    this.handlerName = props.handler;
     if (props.reservedConcurrency !== undefined && !(Number.isInteger(props.reservedConcurrency) && props.reservedConcurrency >= 1)) {
       // 0 is valid for Lambda, but it throttles every invocation: a switch-off, never a limit.
       throw new Error(`${this.node.path}: reservedConcurrency must be an integer of at least 1 (0 would refuse every invocation); omit it to reserve nothing`);
@@ -67,7 +70,7 @@ export class HookhubFunction extends Construct {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },
-      bundling: { ...BUNDLE_SETTINGS, format: OutputFormat.CJS },
+      bundling: BUNDLE_SETTINGS,
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
