@@ -104,7 +104,7 @@ function extractCommit(ref: string): string {
   const root = join(OUT, `tree-${sha.stdout.trim().slice(0, 12)}`);
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
-  const archive = spawnSync('git', ['-C', PROJECT_ROOT, 'archive', sha.stdout.trim(), 'lambdas', 'lib', 'hookhub.config.json', 'package.json', 'tsconfig.json'], {
+  const archive = spawnSync('git', ['-C', PROJECT_ROOT, 'archive', sha.stdout.trim(), 'lambdas', 'lib', 'hookhub.config.json', 'package.json', 'package-lock.json', 'tsconfig.json'], {
     maxBuffer: 256 * 2 ** 20,
   });
   if (archive.status !== 0) throw new Error(`git archive ${ref} failed: ${archive.stderr.toString()}`);

@@ -29,6 +29,11 @@ export const BUNDLE_SETTINGS = {
   target: LAMBDA_NODE_TARGET,
   /** Bundle everything, the AWS SDK included. */
   externalModules: [] as string[],
+  /**
+   * Prefer a package's ES module build (the AWS SDK's `dist-es`) over its CommonJS one: esbuild can only drop the
+   * unused parts of ES modules. The output is still CommonJS.
+   */
+  mainFields: ['module', 'main'],
 } satisfies BundlingOptions;
 
 /**
@@ -37,7 +42,7 @@ export const BUNDLE_SETTINGS = {
  * the same file. A setting added above must be mapped here too, or this stops compiling.
  */
 export function esbuildOptions(entry: string, outfile: string, settings: typeof BUNDLE_SETTINGS = BUNDLE_SETTINGS): BuildOptions {
-  const { format, minify, sourceMap, target, externalModules, ...unmapped } = settings;
+  const { format, minify, sourceMap, target, externalModules, mainFields, ...unmapped } = settings;
   void (unmapped satisfies Record<string, never>);
   return {
     entryPoints: [entry],
@@ -49,6 +54,7 @@ export function esbuildOptions(entry: string, outfile: string, settings: typeof 
     minify,
     sourcemap: sourceMap,
     external: externalModules,
+    mainFields,
     logLevel: 'error',
   };
 }
