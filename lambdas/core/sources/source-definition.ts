@@ -6,7 +6,7 @@
  * Provider presets (Ably, GitHub, Stripe, ...) will be small functions that return one of these definitions.
  */
 import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.cjs';
+import { en } from 'zod/locales';
 import { ConfigurationError } from '../errors';
 
 /**
