@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -144,8 +144,13 @@ async function pushLatency(target: { postUrl: string; wsUrl: string; signed: boo
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 async function coldStartOnly(runs: number, compareRef: string | undefined): Promise<void> {
+  // Other processes on the machine slow every sample alike (they are interleaved), but they inflate the absolute ms.
+  const loadBefore = loadavg()[0]!;
   const rows = await coldStart({ runs, compareRef, log: (line) => console.error(line) });
-  console.log(`\ncold import, median of ${runs} fresh processes each, ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}\n`);
+  console.log(
+    `\ncold import, median of ${runs} fresh processes each, ${new Date().toISOString()}, Node ${process.version}, ` +
+      `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0]!, 2)} after\n`,
+  );
   console.log(coldStartTable(rows));
 }
 
