@@ -242,9 +242,15 @@ Each handler bundled with the stack's esbuild settings (lib/bundling.ts), then \
 (median of ${COLD_START_RUNS}, sampled round-robin over the bundles) whose environment is the one the stack gives that
 function (its variables with placeholder values, \`NODE_OPTIONS\` as set) plus the Lambda runtime's own: module load
 plus module-scope setup (config parse, SDK clients), which is what a Lambda init phase pays before the first event.
-Baseline: an empty handler bundle in the same run. \`npm run bench -- --only cold-start\` runs this section alone.
+Baseline: an empty handler bundle in the same run. \`npm run bench -- --only cold-start\` runs this section alone
+(\`--compare <git ref>\` adds another commit's bundles to the same run).
 
 ${coldStartTable(bundleRows)}
+
+What remains is mostly the AWS SDK: V8 compiling the bundle (it pre-parses all of it, so size counts), the Node
+modules the SDK loads at import (https, tls, crypto, zlib, streams) and its module-scope setup; Powertools, middy and
+zod add a few milliseconds each. The source map is in each asset but Node does not read it unless the stack is
+deployed with \`-c hookhub:sourceMaps=true\` (docs/decisions.md).
 `;
     writeFileSync(join(PROJECT_ROOT, 'BENCHMARKS.md'), report);
     console.log(report);
