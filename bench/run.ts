@@ -6,16 +6,19 @@
  *  4. AWS requests and units per inbound event and dollars per million at list prices (bench/aws-cost/); set
  *     HOOKHUB_BENCH_COST_BEFORE=<git ref> to meter that commit's handlers beside this checkout's in the same run.
  * All traffic stays on loopback; every loop is bounded in count and time.
+ *
+ * `npm run bench -- --only cold-start [--runs N] [--compare <git ref>]` runs section 3 alone and prints its table
+ * without writing BENCHMARKS.md; `--compare` measures another commit's bundles side by side (bench/cold-start.ts).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { build } from 'esbuild';
 import WebSocket from 'ws';
-import { BUNDLE_SETTINGS, HANDLER_ENTRIES, PROJECT_ROOT } from '../lib/bundling';
+import { PROJECT_ROOT } from '../lib/bundling';
+import { coldStart, coldStartTable } from './cold-start';
 import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
 import { checkoutOf, costSection, runMeter } from './aws-cost/report';
 
@@ -25,7 +28,7 @@ const THROUGHPUT_SECONDS = 10;
 const CONNECTIONS = 20;
 const LATENCY_RATES = [100, 500];
 const LATENCY_SECONDS = 10;
-const OUT = join(PROJECT_ROOT, 'bench', '.out');
+const COLD_START_RUNS = 9;
 
 interface Server {
   child: ChildProcess;
@@ -146,66 +149,26 @@ async function pushLatency(target: { postUrl: string; wsUrl: string; signed: boo
   return { sent: total, failed, delivered: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1) ?? NaN };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** Cold import of a bundle in a fresh Node process: module load + module-scope init, as a Lambda init phase. */
-function coldImport(bundle: string, runs = 7) {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(bundle)});const ms=Number(process.hrtime.bigint()-t)/1e6;console.log(JSON.stringify({ms,rss:process.memoryUsage().rss}))`;
-  const environment = {
-    ...process.env,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    HOOKHUB_SOURCES: JSON.stringify({ sources: [{ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { secretName: 'hookhub/sources/demo' } }] }),
-    HOOKHUB_SECRETS_BACKEND: 'secrets-manager',
-    HOOKHUB_INBOUND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
-    HOOKHUB_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
-    HOOKHUB_EVENTS_TABLE: 'events',
-    HOOKHUB_CONNECTIONS_TABLE: 'connections',
-    HOOKHUB_WS_CALLBACK_URL: 'https://example.execute-api.us-east-1.amazonaws.com/live',
-    HOOKHUB_ADMIN_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin',
-  };
-  const samples = Array.from({ length: runs }, () => {
-    const result = spawnSync(process.execPath, ['-e', script], { env: environment, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`import of ${bundle} failed: ${result.stderr}`);
-    return JSON.parse(result.stdout.trim().split('\n').pop()!) as { ms: number; rss: number };
-  });
-  return { ms: median(samples.map((sample) => sample.ms)), rssMiB: median(samples.map((sample) => sample.rss)) / 2 ** 20 };
-}
-
-async function bundles() {
-  mkdirSync(OUT, { recursive: true });
-  const emptyEntry = join(OUT, 'empty-handler.js');
-  writeFileSync(emptyEntry, 'exports.handler = async () => ({ statusCode: 200 });\n');
-  const rows: Array<{ name: string; bytes: number; gzipBytes: number; ms: number; rssMiB: number }> = [];
-  const entries: Array<[string, string]> = [['(empty handler baseline)', emptyEntry], ...Object.entries(HANDLER_ENTRIES).map(([name, entry]) => [name, join(PROJECT_ROOT, entry)] as [string, string])];
-  for (const [name, entry] of entries) {
-    const outfile = join(OUT, `${name.replace(/\W+/g, '-')}.js`);
-    await build({
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: BUNDLE_SETTINGS.target,
-      minify: BUNDLE_SETTINGS.minify,
-      sourcemap: BUNDLE_SETTINGS.sourceMap,
-      external: BUNDLE_SETTINGS.externalModules,
-      logLevel: 'error',
-    });
-    const bytes = statSync(outfile).size;
-    rows.push({ name, bytes, gzipBytes: gzipSync(readFileSync(outfile)).length, ...coldImport(outfile) });
-  }
-  return rows;
-}
-
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
+async function coldStartOnly(runs: number, compareRef: string | undefined): Promise<void> {
+  // Other processes on the machine slow every sample alike (they are interleaved), but they inflate the absolute ms.
+  const loadBefore = loadavg()[0]!;
+  const rows = await coldStart({ runs, compareRef, log: (line) => console.error(line) });
+  console.log(
+    `\ncold import, median of ${runs} fresh processes each, ${new Date().toISOString()}, Node ${process.version}, ` +
+      `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, load average ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0]!, 2)} after\n`,
+  );
+  console.log(coldStartTable(rows));
+}
+
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, runs: { type: 'string' }, compare: { type: 'string' } } });
+  const runs = values.runs === undefined ? COLD_START_RUNS : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+  if (values.only !== undefined && values.only !== 'cold-start') throw new Error('--only takes cold-start (the other sections run together)');
+  if (values.only === 'cold-start') return coldStartOnly(runs, values.compare);
+  if (values.compare !== undefined) throw new Error('--compare goes with --only cold-start');
   const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-bench-'));
   const started = new Date();
   const baseline = await startProcess(['bench/baseline-server.ts'], 'baseline-ready');
@@ -236,8 +199,7 @@ async function main(): Promise<void> {
       await waitForDrain(hookhub.httpUrl);
     }
     console.log('bundles and cold imports…');
-    const bundleRows = await bundles();
-    const empty = bundleRows[0]!;
+    const bundleRows = await coldStart({ runs: COLD_START_RUNS });
     console.log('AWS cost per event…');
     const cost = await meterCost();
 
@@ -286,13 +248,19 @@ ${latency
 
 ## Lambda bundles and cold import
 
-Each handler bundled with the stack's esbuild settings (lib/bundling.ts: minified, source maps, AWS SDK included),
-then \`require\`d in a fresh Node process (median of 7): module load plus module-scope setup (config parse, SDK
-clients), which is what a Lambda init phase pays before the first event. Baseline: an empty handler bundle.
+Each handler bundled with the stack's esbuild settings (lib/bundling.ts), then \`require\`d in a fresh Node process
+(median of ${COLD_START_RUNS}, sampled round-robin over the bundles) whose environment is the one the stack gives that
+function (its variables with placeholder values, \`NODE_OPTIONS\` as set) plus the Lambda runtime's own: module load
+plus module-scope setup (config parse, SDK clients), which is what a Lambda init phase pays before the first event.
+Baseline: an empty handler bundle in the same run. \`npm run bench -- --only cold-start\` runs this section alone
+(\`--compare <git ref>\` adds another commit's bundles to the same run).
 
-| bundle | size KiB | gzip KiB | cold import ms | import ratio | RSS MiB |
-| --- | ---: | ---: | ---: | ---: | ---: |
-${bundleRows.map((row) => `| ${row.name} | ${fmt(row.bytes / 1024, 0)} | ${fmt(row.gzipBytes / 1024, 0)} | ${fmt(row.ms)} | ${fmt(row.ms / empty.ms)} | ${fmt(row.rssMiB)} |`).join('\n')}
+${coldStartTable(bundleRows)}
+
+What remains is mostly the AWS SDK: V8 compiling the bundle (it pre-parses all of it, so size counts), the Node
+modules the SDK loads at import (https, tls, crypto, zlib, streams) and its module-scope setup; Powertools, middy and
+zod add a few milliseconds each. The source map is in each asset but Node does not read it unless the stack is
+deployed with \`-c hookhub:sourceMaps=true\` (docs/decisions.md).
 
 ${cost}`;
     writeFileSync(join(PROJECT_ROOT, 'BENCHMARKS.md'), report);
