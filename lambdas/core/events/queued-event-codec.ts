@@ -44,16 +44,14 @@ export function encodeQueuedEvent(event: QueuedEvent): string {
 }
 
 /**
- * Header names are the client's: z.record copies entries into a plain object, where a `__proto__` header is
- * silently dropped. This accepts any own string-valued entry; decoding rebuilds the map on a null prototype.
- */
-/**
  * Built on first decode, not at import: config.ts reaches this module (for the queue's size arithmetic) from every
  * handler, and the handlers that never decode a queued event should not bundle or build zod.
  */
 let queuedEventSchema: ReturnType<typeof buildQueuedEventSchema> | undefined;
 
 function buildQueuedEventSchema() {
+  // Header names are the client's: z.record copies entries into a plain object, where a `__proto__` header is
+  // silently dropped. This accepts any own string-valued entry; decoding rebuilds the map on a null prototype.
   const headerEntries = z.custom<Record<string, string>>(
     (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((entry) => typeof entry === 'string'),
     'headers must map names to strings',
