@@ -9,19 +9,19 @@
  *
  * `npm run bench` runs every section and writes BENCHMARKS.md. `npm run bench -- --only ingest,latency` runs the
  * named sections (a comma-separated list of ingest, latency, cold-start, cost) and prints their tables without writing
- * BENCHMARKS.md. `--compare <git ref>` also starts that commit's local runtime (extracted under bench/.out) and
- * measures it beside the working tree's in the same run, for the ingest and latency sections.
+ * BENCHMARKS.md. `--compare <git ref>` measures that commit beside the working tree in the same run: its local
+ * runtime (extracted under bench/.out) for ingest and latency, its bundles for cold-start (bench/cold-start.ts).
+ * `--runs N` sets the cold import samples per bundle.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
-import { build } from 'esbuild';
 import WebSocket from 'ws';
-import { BUNDLE_SETTINGS, HANDLER_ENTRIES, PROJECT_ROOT } from '../lib/bundling';
+import { PROJECT_ROOT } from '../lib/bundling';
+import { coldStart, coldStartTable } from './cold-start';
 import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
 import { checkoutOf, costSection, runMeter } from './aws-cost/report';
 
@@ -31,6 +31,7 @@ const THROUGHPUT_SECONDS = 10;
 const CONNECTIONS = 20;
 const LATENCY_RATES = [100, 200, 400, 500];
 const LATENCY_SECONDS = 10;
+const COLD_START_RUNS = 9;
 const OUT = join(PROJECT_ROOT, 'bench', '.out');
 
 interface Server {
@@ -47,20 +48,24 @@ interface BenchOptions {
   /** Only some sections were asked for: print them, leave BENCHMARKS.md as it is. */
   partial: boolean;
   compareRef?: string;
+  /** Cold import samples per bundle. */
+  runs: number;
 }
 
 export function parseBenchOptions(args: string[]): BenchOptions {
-  const { values } = parseArgs({ args, options: { only: { type: 'string' }, compare: { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { only: { type: 'string' }, compare: { type: 'string' }, runs: { type: 'string' } } });
   const only = values.only?.split(',').map((name) => name.trim()).filter((name) => name.length > 0);
   const unknown = (only ?? []).filter((name) => !(SECTIONS as readonly string[]).includes(name));
   if (unknown.length > 0 || (only !== undefined && only.length === 0)) {
     throw new Error(`--only takes a comma-separated list of ${SECTIONS.join(', ')}${unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : ''}`);
   }
   const sections = new Set((only ?? SECTIONS) as Section[]);
-  if (values.compare !== undefined && !sections.has('ingest') && !sections.has('latency')) {
-    throw new Error('--compare measures the ingest and latency sections; name one of them in --only');
+  if (values.compare !== undefined && !['ingest', 'latency', 'cold-start'].some((section) => sections.has(section as Section))) {
+    throw new Error('--compare measures the ingest, latency and cold-start sections; name one of them in --only (cost: HOOKHUB_BENCH_COST_BEFORE)');
   }
-  return { sections, partial: only !== undefined, compareRef: values.compare };
+  const runs = values.runs === undefined ? COLD_START_RUNS : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
+  return { sections, partial: only !== undefined, compareRef: values.compare, runs };
 }
 
 /** Extracts a commit's runtime sources under bench/.out, so that its imports resolve to this checkout's node_modules. */
@@ -217,63 +222,6 @@ async function pushLatency(target: { postUrl: string; wsUrl: string; signed: boo
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-/** Cold import of a bundle in a fresh Node process: module load + module-scope init, as a Lambda init phase. */
-function coldImport(bundle: string, runs = 7) {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(bundle)});const ms=Number(process.hrtime.bigint()-t)/1e6;console.log(JSON.stringify({ms,rss:process.memoryUsage().rss}))`;
-  const environment = {
-    ...process.env,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'bench',
-    AWS_SECRET_ACCESS_KEY: 'bench',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    HOOKHUB_SOURCES: JSON.stringify({ sources: [{ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { secretName: 'hookhub/sources/demo' } }] }),
-    HOOKHUB_SECRETS_BACKEND: 'secrets-manager',
-    HOOKHUB_INBOUND_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
-    HOOKHUB_DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
-    HOOKHUB_EVENTS_TABLE: 'events',
-    HOOKHUB_CONNECTIONS_TABLE: 'connections',
-    HOOKHUB_WS_CALLBACK_URL: 'https://example.execute-api.us-east-1.amazonaws.com/live',
-    HOOKHUB_ADMIN_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:admin',
-  };
-  const samples = Array.from({ length: runs }, () => {
-    const result = spawnSync(process.execPath, ['-e', script], { env: environment, encoding: 'utf8' });
-    if (result.status !== 0) throw new Error(`import of ${bundle} failed: ${result.stderr}`);
-    return JSON.parse(result.stdout.trim().split('\n').pop()!) as { ms: number; rss: number };
-  });
-  return { ms: median(samples.map((sample) => sample.ms)), rssMiB: median(samples.map((sample) => sample.rss)) / 2 ** 20 };
-}
-
-async function bundles() {
-  mkdirSync(OUT, { recursive: true });
-  const emptyEntry = join(OUT, 'empty-handler.js');
-  writeFileSync(emptyEntry, 'exports.handler = async () => ({ statusCode: 200 });\n');
-  const rows: Array<{ name: string; bytes: number; gzipBytes: number; ms: number; rssMiB: number }> = [];
-  const entries: Array<[string, string]> = [['(empty handler baseline)', emptyEntry], ...Object.entries(HANDLER_ENTRIES).map(([name, entry]) => [name, join(PROJECT_ROOT, entry)] as [string, string])];
-  for (const [name, entry] of entries) {
-    const outfile = join(OUT, `${name.replace(/\W+/g, '-')}.js`);
-    await build({
-      entryPoints: [entry],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: BUNDLE_SETTINGS.target,
-      minify: BUNDLE_SETTINGS.minify,
-      sourcemap: BUNDLE_SETTINGS.sourceMap,
-      external: BUNDLE_SETTINGS.externalModules,
-      logLevel: 'error',
-    });
-    const bytes = statSync(outfile).size;
-    rows.push({ name, bytes, gzipBytes: gzipSync(readFileSync(outfile)).length, ...coldImport(outfile) });
-  }
-  return rows;
-}
-
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 
 
@@ -380,23 +328,29 @@ ${result
 `;
 }
 
-function coldStartReport(bundleRows: Awaited<ReturnType<typeof bundles>>): string {
-  const empty = bundleRows[0]!;
+function coldStartReport(rows: Awaited<ReturnType<typeof coldStart>>, runs: number): string {
   return `## Lambda bundles and cold import
 
-Each handler bundled with the stack's esbuild settings (lib/bundling.ts: minified, source maps, AWS SDK included),
-then \`require\`d in a fresh Node process (median of 7): module load plus module-scope setup (config parse, SDK
-clients), which is what a Lambda init phase pays before the first event. Baseline: an empty handler bundle.
+Each handler bundled with the stack's esbuild settings (lib/bundling.ts), then \`require\`d in a fresh Node process
+(median of ${runs}, sampled round-robin over the bundles) whose environment is the one the stack gives that
+function (its variables with placeholder values, \`NODE_OPTIONS\` as set) plus the Lambda runtime's own: module load
+plus module-scope setup (config parse, SDK clients), which is what a Lambda init phase pays before the first event.
+Baseline: an empty handler bundle in the same run. \`npm run bench -- --only cold-start\` runs this section alone
+(\`--compare <git ref>\` adds another commit's bundles to the same run).
 
-| bundle | size KiB | gzip KiB | cold import ms | import ratio | RSS MiB |
-| --- | ---: | ---: | ---: | ---: | ---: |
-${bundleRows.map((row) => `| ${row.name} | ${fmt(row.bytes / 1024, 0)} | ${fmt(row.gzipBytes / 1024, 0)} | ${fmt(row.ms)} | ${fmt(row.ms / empty.ms)} | ${fmt(row.rssMiB)} |`).join('\n')}
+${coldStartTable(rows)}
+
+What remains is mostly the AWS SDK: V8 compiling the bundle (it pre-parses all of it, so size counts), the Node
+modules the SDK loads at import (https, tls, crypto, zlib, streams) and its module-scope setup; Powertools, middy and
+zod add a few milliseconds each. The source map is in each asset but Node does not read it unless the stack is
+deployed with \`-c hookhub:sourceMaps=true\` (docs/decisions.md).
 `;
 }
 
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2));
   const started = new Date();
+  const loadBefore = loadavg()[0]!;
   const sections: string[] = [];
   const servers: Server[] = [];
   const runtimes: Runtime[] = [];
@@ -414,7 +368,8 @@ async function main(): Promise<void> {
     }
     if (options.sections.has('cold-start')) {
       console.error('bundles and cold imports…');
-      sections.push(coldStartReport(await bundles()));
+      const rows = await coldStart({ runs: options.runs, compareRef: options.compareRef, log: (line) => console.error(line) });
+      sections.push(coldStartReport(rows, options.runs));
     }
     if (options.sections.has('cost')) {
       console.error('AWS cost per event…');
@@ -428,7 +383,8 @@ async function main(): Promise<void> {
 
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   if (options.partial) {
-    const text = `${started.toISOString()} · ${machine} · npm run bench -- ${process.argv.slice(2).join(' ')}\n\n${sections.join('\n')}`;
+    const load = `load average ${fmt(loadBefore, 2)} before, ${fmt(loadavg()[0]!, 2)} after`;
+    const text = `${started.toISOString()} · ${machine} · ${load} · npm run bench -- ${process.argv.slice(2).join(' ')}\n\n${sections.join('\n')}`;
     mkdirSync(OUT, { recursive: true });
     writeFileSync(join(OUT, 'last-run.md'), text);
     console.log(text);

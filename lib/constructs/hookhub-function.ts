@@ -1,15 +1,22 @@
 /**
- * The shared Lambda defaults: Node 22 on arm64 (cheaper per GB-second), an esbuild bundle of one handler entry,
- * source maps on, a log group with explicit retention and removal policy, and Powertools settings.
+ * The shared Lambda defaults: Node 22 on arm64 (cheaper per GB-second), an esbuild bundle of one handler entry with
+ * its source map, a log group with explicit retention and removal policy, and Powertools settings.
+ *
+ * Node does not read the source map unless NODE_OPTIONS has `--enable-source-maps`, which costs every cold start
+ * the parsing of the map (tens of milliseconds). It is off by default; to get stack traces that name the
+ * TypeScript sources, deploy with `npx cdk deploy -c hookhub:sourceMaps=true` (see docs/decisions.md).
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { BUNDLE_SETTINGS, HANDLER_ENTRIES, PROJECT_ROOT, type HandlerName } from '../bundling';
+
+/** CDK context key (`-c hookhub:sourceMaps=true`) that turns on `--enable-source-maps` in every function. */
+export const SOURCE_MAPS_CONTEXT_KEY = 'hookhub:sourceMaps';
 
 export interface HookhubFunctionProps {
   handler: HandlerName;
@@ -32,12 +39,15 @@ export interface HookhubFunctionProps {
 }
 
 export class HookhubFunction extends Construct {
+  /** The handler entry this function bundles (lib/bundling.ts), so tools such as `npm run bench` can find it. */
+  public readonly handlerName: HandlerName;
   public readonly function: NodejsFunction;
   public readonly logGroup: LogGroup;
   public readonly role: Role;
 
   constructor(scope: Construct, id: string, props: HookhubFunctionProps) {
     super(scope, id);
+    this.handlerName = props.handler;
     if (props.reservedConcurrency !== undefined && !(Number.isInteger(props.reservedConcurrency) && props.reservedConcurrency >= 1)) {
       // 0 is valid for Lambda, but it throttles every invocation: a switch-off, never a limit.
       throw new Error(`${this.node.path}: reservedConcurrency must be an integer of at least 1 (0 would refuse every invocation); omit it to reserve nothing`);
@@ -63,11 +73,11 @@ export class HookhubFunction extends Construct {
       tracing: Tracing.ACTIVE,
       logGroup: this.logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(sourceMapsEnabled(this) ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         POWERTOOLS_LOG_LEVEL: 'INFO',
         ...props.environment,
       },
-      bundling: { ...BUNDLE_SETTINGS, format: OutputFormat.CJS },
+      bundling: BUNDLE_SETTINGS,
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -78,4 +88,9 @@ export class HookhubFunction extends Construct {
       reason: 'Pinned to Node.js 22 by design (the code is also kept running on Node 20 for the local runtime); move deliberately.',
     });
   }
+}
+
+function sourceMapsEnabled(scope: Construct): boolean {
+  const value: unknown = scope.node.tryGetContext(SOURCE_MAPS_CONTEXT_KEY);
+  return value === true || value === 'true';
 }

@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { TableDefinition } from '../../lambdas/adapters/dynamodb/table-definitions';
+import { migrateTableIfChanged } from './table-migration';
 
 export interface LocalDynamoDbOptions {
   /**
@@ -120,7 +121,11 @@ export class LocalDynamoDb {
     const client = this.client();
     const existing = new Set((await client.send(new ListTablesCommand({}))).TableNames ?? []);
     for (const { definition, tableName } of tables) {
-      if (!existing.has(tableName)) await client.send(new CreateTableCommand(createTableInput(definition, tableName)));
+      const wanted = createTableInput(definition, tableName);
+      if (!existing.has(tableName)) await client.send(new CreateTableCommand(wanted));
+      else if ((await migrateTableIfChanged(client, wanted, `${this.path}.rebuild-${tableName}.json`)) === 'rebuilt') {
+        console.log(`hookhub: rebuilt local table ${tableName} with its items for the new index design`);
+      }
     }
     client.destroy();
   }

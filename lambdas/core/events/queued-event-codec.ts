@@ -44,28 +44,34 @@ export function encodeQueuedEvent(event: QueuedEvent): string {
 }
 
 /**
- * Header names are the client's: z.record copies entries into a plain object, where a `__proto__` header is
- * silently dropped. This accepts any own string-valued entry; decoding rebuilds the map on a null prototype.
+ * Built on first decode, not at import: config.ts reaches this module (for the queue's size arithmetic) from every
+ * handler, and the handlers that never decode a queued event should not bundle or build zod.
  */
-const headerEntries = z.custom<Record<string, string>>(
-  (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((entry) => typeof entry === 'string'),
-  'headers must map names to strings',
-);
+let queuedEventSchema: ReturnType<typeof buildQueuedEventSchema> | undefined;
 
-const queuedEventSchema = z.object({
-  version: z.union([z.literal(1), z.literal(QUEUED_EVENT_VERSION)]),
-  id: z.string().check(z.regex(/^evt_[0-9a-f]{32}$/)),
-  source: z.string().check(z.minLength(1)),
-  providerEventId: z.string().check(z.minLength(1)),
-  type: z.string().check(z.minLength(1)),
-  channel: z.string().check(z.minLength(1)),
-  receivedAt: z.iso.datetime(),
-  requestId: z.string(),
-  headers: headerEntries,
-  body: z.string(),
-  bodyEncoding: z.optional(z.enum(['identity', 'base64'])),
-  payloadFormat: z.enum(['json', 'text', 'base64']),
-});
+function buildQueuedEventSchema() {
+  // Header names are the client's: z.record copies entries into a plain object, where a `__proto__` header is
+  // silently dropped. This accepts any own string-valued entry; decoding rebuilds the map on a null prototype.
+  const headerEntries = z.custom<Record<string, string>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((entry) => typeof entry === 'string'),
+    'headers must map names to strings',
+  );
+
+  return z.object({
+    version: z.union([z.literal(1), z.literal(QUEUED_EVENT_VERSION)]),
+    id: z.string().check(z.regex(/^evt_[0-9a-f]{32}$/)),
+    source: z.string().check(z.minLength(1)),
+    providerEventId: z.string().check(z.minLength(1)),
+    type: z.string().check(z.minLength(1)),
+    channel: z.string().check(z.minLength(1)),
+    receivedAt: z.iso.datetime(),
+    requestId: z.string(),
+    headers: headerEntries,
+    body: z.string(),
+    bodyEncoding: z.optional(z.enum(['identity', 'base64'])),
+    payloadFormat: z.enum(['json', 'text', 'base64']),
+  });
+}
 
 /**
  * A queued message that is not a hookhub event. Its message names only the fields that are wrong, never their
@@ -86,7 +92,7 @@ export function decodeQueuedEvent(messageBody: string): QueuedEvent {
   } catch {
     throw new InvalidQueuedEventError('the queued message is not JSON');
   }
-  const result = queuedEventSchema.safeParse(parsed);
+  const result = (queuedEventSchema ??= buildQueuedEventSchema()).safeParse(parsed);
   if (!result.success) {
     const fields = [...new Set(result.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 10);
     throw new InvalidQueuedEventError(`the queued message is not a hookhub event (bad fields: ${fields.join(', ')})`);

@@ -6,134 +6,145 @@
  * Provider presets (Ably, GitHub, Stripe, ...) will be small functions that return one of these definitions.
  */
 import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.cjs';
+import { en } from 'zod/locales';
 import { ConfigurationError } from '../errors';
 
-// zod/mini keeps Lambda bundles small (~15 KiB instead of ~440 KiB); the English locale gives readable messages.
-z.config(en());
-
-const headerName = z.pipe(
-  z.string().check(z.regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')),
-  z.transform((name: string) => name.toLowerCase()),
-);
-
-/** A dotted path into the JSON payload, e.g. `data.object.id`. */
-const fieldPath = z.string().check(z.regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a dotted field path'));
-
-const tolerance = z._default(z.int().check(z.positive(), z.lte(3600)), 300);
-
-const standardWebhooksVerification = z.object({
-  scheme: z.literal('standard-webhooks'),
-  toleranceSeconds: tolerance,
-});
-
-const hmacVerification = z.object({
-  scheme: z.literal('hmac'),
-  /** Header that carries the signature, e.g. `X-Hub-Signature-256`. */
-  header: headerName,
-  algorithm: z._default(z.enum(['sha256', 'sha1', 'sha512']), 'sha256'),
-  encoding: z._default(z.enum(['hex', 'base64']), 'hex'),
-  /** Text before the digest in the header, e.g. `sha256=`. */
-  prefix: z._default(z.string(), ''),
-  /** With a timestamp header the signed content is `${timestamp}.${body}` and the replay window applies. */
-  timestampHeader: z.optional(headerName),
-  toleranceSeconds: tolerance,
-});
-
-const tokenVerification = z.object({
-  scheme: z.literal('token'),
-  /** Header whose whole value must equal one of the source's secrets. */
-  header: headerName,
-});
-
-const noVerification = z.object({ scheme: z.literal('none') });
-
-export const verificationSchema = z.discriminatedUnion('scheme', [
-  standardWebhooksVerification,
-  hmacVerification,
-  tokenVerification,
-  noVerification,
-]);
-
 /**
- * Where a source's secrets live. Locally: an environment variable (several secrets separated by spaces or commas,
- * for rotation). On AWS: a Secrets Manager secret (a plain string, a JSON array of strings, or `{"secrets": [...]}`).
+ * Built on first use, not at import: the handlers that never parse sources (realtime, read API) then carry no zod at
+ * all (esbuild drops what is never called), and the others pay for it where config.ts parses, once per cold start.
  */
-const secretReference = z
-  .object({
-    env: z.optional(z.string().check(z.regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name'))),
-    secretName: z.optional(z.string().check(z.minLength(1))),
-  })
-  .check(
-    z.refine((reference) => reference.env !== undefined || reference.secretName !== undefined, {
-      message: 'name an env variable and/or a secretName',
-    }),
+function buildConfigSchema() {
+  // zod/mini keeps Lambda bundles small (~15 KiB instead of ~440 KiB); the English locale gives readable messages.
+  z.config(en());
+
+  const headerName = z.pipe(
+    z.string().check(z.regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')),
+    z.transform((name: string) => name.toLowerCase()),
   );
 
-const valueFrom = z
-  .object({ header: z.optional(headerName), field: z.optional(fieldPath) })
-  .check(z.refine((from) => !(from.header && from.field), { message: 'use header or field, not both' }));
+  /** A dotted path into the JSON payload, e.g. `data.object.id`. */
+  const fieldPath = z.string().check(z.regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a dotted field path'));
 
-export const sourceSchema = z
-  .object({
-    id: z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, - or _ (at most 63)')),
-    description: z.optional(z.string()),
-    verification: verificationSchema,
-    secret: z.optional(secretReference),
-    /** Required (true) to accept a source with scheme `none`: unsigned webhooks are a deliberate choice. */
-    insecure: z._default(z.boolean(), false),
-    /** `json`: the body must parse as JSON (400 otherwise). `any`: stored as received. */
-    contentType: z._default(z.enum(['json', 'any']), 'json'),
-    /** Where the provider's event id comes from; without one, the id is a hash of the body. */
-    eventId: z.optional(valueFrom),
-    /** Where the event type comes from; default: the payload's top-level `type` when it is a string. */
-    eventType: z.optional(valueFrom),
-    /** Realtime channel of the events: a fixed name, or a payload field; default: the source id. */
-    channel: z.optional(
-      z.object({ name: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.:-]+$/))), field: z.optional(fieldPath) }),
-    ),
-    /** Name of a provider-specific processing step run by the worker (registered in code). */
-    processor: z.optional(z.string()),
-  })
-  .check(
-    z.superRefine((source, context) => {
-      if (source.verification.scheme === 'none') {
-        if (!source.insecure) {
-          context.addIssue({
-            code: 'custom',
-            input: source,
-            message: `source '${source.id}' has no verification; set "insecure": true to accept unsigned webhooks`,
-          });
+  const tolerance = z._default(z.int().check(z.positive(), z.lte(3600)), 300);
+
+  const standardWebhooksVerification = z.object({
+    scheme: z.literal('standard-webhooks'),
+    toleranceSeconds: tolerance,
+  });
+
+  const hmacVerification = z.object({
+    scheme: z.literal('hmac'),
+    /** Header that carries the signature, e.g. `X-Hub-Signature-256`. */
+    header: headerName,
+    algorithm: z._default(z.enum(['sha256', 'sha1', 'sha512']), 'sha256'),
+    encoding: z._default(z.enum(['hex', 'base64']), 'hex'),
+    /** Text before the digest in the header, e.g. `sha256=`. */
+    prefix: z._default(z.string(), ''),
+    /** With a timestamp header the signed content is `${timestamp}.${body}` and the replay window applies. */
+    timestampHeader: z.optional(headerName),
+    toleranceSeconds: tolerance,
+  });
+
+  const tokenVerification = z.object({
+    scheme: z.literal('token'),
+    /** Header whose whole value must equal one of the source's secrets. */
+    header: headerName,
+  });
+
+  const noVerification = z.object({ scheme: z.literal('none') });
+
+  const verificationSchema = z.discriminatedUnion('scheme', [
+    standardWebhooksVerification,
+    hmacVerification,
+    tokenVerification,
+    noVerification,
+  ]);
+
+  /**
+   * Where a source's secrets live. Locally: an environment variable (several secrets separated by spaces or commas,
+   * for rotation). On AWS: a Secrets Manager secret (a plain string, a JSON array of strings, or `{"secrets": [...]}`).
+   */
+  const secretReference = z
+    .object({
+      env: z.optional(z.string().check(z.regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name'))),
+      secretName: z.optional(z.string().check(z.minLength(1))),
+    })
+    .check(
+      z.refine((reference) => reference.env !== undefined || reference.secretName !== undefined, {
+        message: 'name an env variable and/or a secretName',
+      }),
+    );
+
+  const valueFrom = z
+    .object({ header: z.optional(headerName), field: z.optional(fieldPath) })
+    .check(z.refine((from) => !(from.header && from.field), { message: 'use header or field, not both' }));
+
+  const sourceSchema = z
+    .object({
+      id: z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, - or _ (at most 63)')),
+      description: z.optional(z.string()),
+      verification: verificationSchema,
+      secret: z.optional(secretReference),
+      /** Required (true) to accept a source with scheme `none`: unsigned webhooks are a deliberate choice. */
+      insecure: z._default(z.boolean(), false),
+      /** `json`: the body must parse as JSON (400 otherwise). `any`: stored as received. */
+      contentType: z._default(z.enum(['json', 'any']), 'json'),
+      /** Where the provider's event id comes from; without one, the id is a hash of the body. */
+      eventId: z.optional(valueFrom),
+      /** Where the event type comes from; default: the payload's top-level `type` when it is a string. */
+      eventType: z.optional(valueFrom),
+      /** Realtime channel of the events: a fixed name, or a payload field; default: the source id. */
+      channel: z.optional(
+        z.object({ name: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.:-]+$/))), field: z.optional(fieldPath) }),
+      ),
+      /** Name of a provider-specific processing step run by the worker (registered in code). */
+      processor: z.optional(z.string()),
+    })
+    .check(
+      z.superRefine((source, context) => {
+        if (source.verification.scheme === 'none') {
+          if (!source.insecure) {
+            context.addIssue({
+              code: 'custom',
+              input: source,
+              message: `source '${source.id}' has no verification; set "insecure": true to accept unsigned webhooks`,
+            });
+          }
+        } else if (!source.secret) {
+          context.addIssue({ code: 'custom', input: source, message: `source '${source.id}' needs a "secret" reference` });
         }
-      } else if (!source.secret) {
-        context.addIssue({ code: 'custom', input: source, message: `source '${source.id}' needs a "secret" reference` });
-      }
-    }),
-  );
+      }),
+    );
 
-export const hookhubConfigSchema = z
-  .object({
-    sources: z.array(sourceSchema).check(z.minLength(1, 'declare at least one source')),
-  })
-  .check(
-    z.superRefine((config, context) => {
-      const seen = new Set<string>();
-      for (const source of config.sources) {
-        if (seen.has(source.id)) context.addIssue({ code: 'custom', input: config, message: `duplicate source id '${source.id}'` });
-        seen.add(source.id);
-      }
-    }),
-  );
+  const hookhubConfigSchema = z
+    .object({
+      sources: z.array(sourceSchema).check(z.minLength(1, 'declare at least one source')),
+    })
+    .check(
+      z.superRefine((config, context) => {
+        const seen = new Set<string>();
+        for (const source of config.sources) {
+          if (seen.has(source.id)) context.addIssue({ code: 'custom', input: config, message: `duplicate source id '${source.id}'` });
+          seen.add(source.id);
+        }
+      }),
+    );
 
-export type SourceDefinition = z.infer<typeof sourceSchema>;
-export type Verification = z.infer<typeof verificationSchema>;
-export type HookhubConfig = z.infer<typeof hookhubConfigSchema>;
+  return hookhubConfigSchema;
+}
+
+let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
+
+export type HookhubConfig = z.infer<ReturnType<typeof buildConfigSchema>>;
+export type SourceDefinition = HookhubConfig['sources'][number];
+export type Verification = SourceDefinition['verification'];
 /** What the config file may omit (defaults filled in by parsing). */
-export type HookhubConfigInput = z.input<typeof hookhubConfigSchema>;
+export type HookhubConfigInput = z.input<ReturnType<typeof buildConfigSchema>>;
 
 /** Validates a parsed config document; the error lists every problem with its path. */
 export function parseHookhubConfig(document: unknown): HookhubConfig {
-  const result = hookhubConfigSchema.safeParse(document);
+  configSchema ??= buildConfigSchema();
+  const result = configSchema.safeParse(document);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new ConfigurationError(`invalid hookhub config:\n  ${problems.join('\n  ')}`);
