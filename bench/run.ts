@@ -23,7 +23,7 @@ import WebSocket from 'ws';
 import { PROJECT_ROOT } from '../lib/bundling';
 import { coldStart, coldStartTable } from './cold-start';
 import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
-import { checkoutOf, costSection, runMeter } from './aws-cost/report';
+import { meteredCostSection } from './aws-cost/report';
 
 const SECRET = 'whsec_aG9va2h1Yi1sb2NhbC1kZXZlbG9wbWVudC1vbmx5';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -404,16 +404,7 @@ ${sections.join('\n')}`;
 
 /** The cost section (bench/aws-cost/report.ts), with the old path metered in the same run when a ref is given. */
 async function meterCost(): Promise<string> {
-  const events = 200;
-  const beforeRef = process.env.HOOKHUB_BENCH_COST_BEFORE;
-  const before = beforeRef ? checkoutOf(beforeRef) : undefined;
-  try {
-    const beforeReports = before ? await runMeter(before.root, `before ${before.commit}`, events) : undefined;
-    const current = await runMeter(PROJECT_ROOT, 'now', events);
-    return costSection({ current, before: before && beforeReports ? { commit: before.commit, reports: beforeReports } : undefined });
-  } finally {
-    before?.remove();
-  }
+  return (await meteredCostSection(200, process.env.HOOKHUB_BENCH_COST_BEFORE)).section;
 }
 
 if (require.main === module) {

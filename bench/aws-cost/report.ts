@@ -106,20 +106,25 @@ this table.
 `;
 }
 
-async function main(): Promise<void> {
-  const args = new Map<string, string>();
-  for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
-  const events = Number(args.get('events') ?? 200);
-  const beforeRef = args.get('before');
+/** Meters `events` events through this checkout's handlers, and through `beforeRef`'s beside them when given. */
+export async function meteredCostSection(events: number, beforeRef?: string): Promise<{ section: string; current: Awaited<ReturnType<typeof runMeter>>; before?: Awaited<ReturnType<typeof runMeter>> }> {
   const before = beforeRef ? checkoutOf(beforeRef) : undefined;
   try {
     const beforeReports = before ? await runMeter(before.root, `before ${before.commit}`, events) : undefined;
     const current = await runMeter(PROJECT_ROOT, 'now', events);
-    console.log(costSection({ current, before: before && beforeReports ? { commit: before.commit, reports: beforeReports } : undefined }));
-    if (args.has('json')) console.log(JSON.stringify({ current, before: beforeReports }));
+    const section = costSection({ current, before: before && beforeReports ? { commit: before.commit, reports: beforeReports } : undefined });
+    return { section, current, before: beforeReports };
   } finally {
     before?.remove();
   }
+}
+
+async function main(): Promise<void> {
+  const args = new Map<string, string>();
+  for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+  const { section, current, before } = await meteredCostSection(Number(args.get('events') ?? 200), args.get('before'));
+  console.log(section);
+  if (args.has('json')) console.log(JSON.stringify({ current, before }));
 }
 
 if (require.main === module) {
