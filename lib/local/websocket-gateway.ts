@@ -4,13 +4,14 @@
  * the `@connections` management API, so the handlers' real ApiGatewayManagementApiClient talks to it unchanged:
  * POST sends, GET describes, DELETE closes, and an unknown id answers 410 GoneException.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WebSocketRouteEvent } from '../../lambdas/handlers/websocket/websocket-event';
 import { lambdaContext } from './lambda-context';
+import { parseRequestTarget } from './request-target';
 import { headersFromRawPairs } from '../../lambdas/core/verification/header-map';
 import { nameValueMapOf } from '../../lambdas/core/name-value-map';
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
@@ -93,13 +94,18 @@ export class WebSocketGateway {
   }
 
   private async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // Refused before $connect, as API Gateway does: a handshake ws would refuse must not leave a connection record.
+    const target = parseRequestTarget(request.url);
+    if (!target || !isWebSocketHandshake(request)) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     const connectionId = randomBytes(12).toString('base64'); // API Gateway ids are base64 too: '=', '+', '/' included
     const connectedAt = Date.now();
-    const url = new URL(request.url ?? '/', 'http://localhost');
     let result: Awaited<ReturnType<RouteHandler>>;
     try {
       result = await this.routes.connect(
-        { ...routeEvent('$connect', 'CONNECT', connectionId, connectedAt), queryStringParameters: nameValueMapOf(url.searchParams), headers: headersFromRawPairs(request.rawHeaders) },
+        { ...routeEvent('$connect', 'CONNECT', connectionId, connectedAt), queryStringParameters: nameValueMapOf(target.searchParams), headers: headersFromRawPairs(request.rawHeaders) },
         lambdaContext('ws-connect', 29_000),
       );
     } catch (error) {
@@ -108,7 +114,7 @@ export class WebSocketGateway {
     }
     const status = result?.statusCode ?? 200;
     if (status < 200 || status > 299) {
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
@@ -149,7 +155,7 @@ export class WebSocketGateway {
   }
 
   private async handleManagementApi(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const match = /^\/(?:[^/]+\/)?@connections\/([^/?]+)$/.exec(new URL(request.url ?? '/', 'http://localhost').pathname);
+    const match = /^\/(?:[^/]+\/)?@connections\/([^/?]+)$/.exec(parseRequestTarget(request.url)?.path ?? '');
     if (!match) return void reply(response, 404, { message: 'Not Found' });
     let connectionId: string;
     try {
@@ -223,4 +229,17 @@ async function readAtMost(request: IncomingMessage, limit: number): Promise<Buff
     if (received <= limit) chunks.push(chunk as Buffer);
   }
   return received > limit ? undefined : Buffer.concat(chunks);
+}
+
+/** What ws checks before it upgrades (RFC 6455 §4.2.1): a GET with `Upgrade: websocket`, a 16-byte key, version 13 or 8. */
+function isWebSocketHandshake(request: IncomingMessage): boolean {
+  const key = request.headers['sec-websocket-key'];
+  const version = request.headers['sec-websocket-version'];
+  return (
+    request.method === 'GET' &&
+    String(request.headers.upgrade ?? '').toLowerCase() === 'websocket' &&
+    typeof key === 'string' &&
+    /^[+/0-9A-Za-z]{22}==$/.test(key) &&
+    (version === '13' || version === '8')
+  );
 }

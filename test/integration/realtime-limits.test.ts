@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalRuntime, type LocalRuntime } from '../../lib/local/local-runtime';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
@@ -161,6 +161,31 @@ describe('the @connections endpoint on the WebSocket port', () => {
       socket.setTimeout(5_000, () => socket.destroy());
     });
     expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+  });
+});
+
+describe('a malformed WebSocket handshake', () => {
+  it('is refused with 400 before $connect, so it leaves no connection record', async () => {
+    const countConnections = async () =>
+      ((await documents.send(new ScanCommand({ TableName: runtime.tables.connections }))).Items ?? []).filter((item) => item.entry === 'connection').length;
+    const before = await countConnections();
+    const { hostname, port } = new URL(runtime.wsUrl);
+    for (const key of ['not-a-key', '', 'AAAAAAAAAAAAAAAAAAAAAA==x']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () =>
+          socket.write(
+            `GET /?token=${ADMIN_KEY}&channels=demo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n\r\n`,
+          ),
+        );
+        let received = '';
+        socket.on('data', (chunk) => (received += chunk.toString()));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+        socket.setTimeout(5_000, () => socket.destroy());
+      });
+      expect({ key, status: answer.slice(0, 12) }).toEqual({ key, status: 'HTTP/1.1 400' });
+    }
+    expect(await countConnections()).toBe(before);
   });
 });
 
