@@ -17,11 +17,12 @@ import WebSocket from 'ws';
 import { Client } from '@smithy/core/client';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { LocalDynamoDb } from '../../lib/local/local-dynamodb';
 import { SqsJsonServer } from '../../lib/local/sqs/sqs-json-server';
 import { WebSocketGateway, type WebSocketRoutes } from '../../lib/local/websocket-gateway';
 import { lambdaContext } from '../../lib/local/lambda-context';
+import { sqsEventOf } from '../../lib/local/sqs-event-source';
 import { signStandardWebhook } from '../../lambdas/core/verification/standard-webhooks';
 import type { TableDefinition } from '../../lambdas/adapters/dynamodb/table-definitions';
 import { getReadUnits, itemSize, queryReadUnits, writeCost, type Item } from './dynamodb-units';
@@ -362,24 +363,7 @@ async function main(): Promise<void> {
         await new Promise((resolveWait) => setTimeout(resolveWait, 20));
         continue;
       }
-      const event: SQSEvent = {
-        Records: Messages.map((message) => ({
-          messageId: message.MessageId!,
-          receiptHandle: message.ReceiptHandle!,
-          body: message.Body ?? '',
-          attributes: {
-            ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-            SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
-            SenderId: '000000000000',
-            ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-          },
-          messageAttributes: {},
-          md5OfBody: message.MD5OfBody ?? '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:hookhub-inbound',
-          awsRegion: 'us-east-1',
-        })),
-      };
+      const event = sqsEventOf(Messages, 'arn:aws:sqs:us-east-1:123456789012:hookhub-inbound', 'us-east-1');
       const response = (await invoke(worker, event, 'sqs-process-inbound', lambda.worker)) as { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
       const failed = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
       if (failed.size > 0) throw new Error(`the worker failed ${failed.size} records`);

@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { ThreadRelauncher } from './thread-relauncher';
 
 export interface InboundWorkerData {
   module: string;
@@ -30,12 +31,17 @@ export interface InboundWorkerOptions extends Omit<InboundWorkerData, 'module'> 
   stopTimeoutMs?: number;
 }
 
-const MAX_RESTART_DELAY_MS = 5_000;
 
 export class InboundWorker {
   private thread?: Worker;
   private stopping = false;
-  private restarts = 0;
+  private readonly relauncher = new ThreadRelauncher({
+    launch: () => this.launch(),
+    isStopping: () => this.stopping,
+    onRunning: () => console.warn('[worker] the inbound worker is running again; messages the old thread held are retried after their visibility timeout'),
+    onLaunchFailed: (error) =>
+      console.error(`[worker] could not restart the inbound worker (${error instanceof Error ? error.message : String(error)}); trying again`),
+  });
   /** Threads started, the first included: tells a test (or an operator reading logs) that a restart happened. */
   starts = 0;
 
@@ -78,25 +84,7 @@ export class InboundWorker {
   private restart(code: number): void {
     console.error(`[worker] the inbound worker thread ended unexpectedly (exit code ${code}); starting a new one`);
     this.thread = undefined;
-    this.relaunch();
-  }
-
-  private relaunch(): void {
-    const delayMs = Math.min(100 * 2 ** this.restarts, MAX_RESTART_DELAY_MS);
-    this.restarts++;
-    setTimeout(() => {
-      if (this.stopping) return;
-      this.launch().then(
-        () => {
-          this.restarts = 0;
-          console.warn('[worker] the inbound worker is running again; messages the old thread held are retried after their visibility timeout');
-        },
-        (error: unknown) => {
-          console.error(`[worker] could not restart the inbound worker (${error instanceof Error ? error.message : String(error)}); trying again`);
-          if (!this.stopping) this.relaunch();
-        },
-      );
-    }, delayMs).unref();
+    this.relauncher.relaunch();
   }
 
   async stop(): Promise<void> {

@@ -14,6 +14,7 @@ import { CreateTableCommand, DynamoDBClient, ListTablesCommand, type CreateTable
 import { DynamoDBDocumentClient, BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { TableDefinition } from '../../lambdas/adapters/dynamodb/table-definitions';
 import { migrateTableIfChanged } from './table-migration';
+import { ThreadRelauncher } from './thread-relauncher';
 
 export interface LocalDynamoDbOptions {
   /**
@@ -32,14 +33,18 @@ type ThreadMessage =
   | { type: 'store-retrying'; message: string }
   | { type: 'store-recovered'; attempts: number };
 
-// A thread that keeps dying is started again no faster than this.
-const MAX_RESTART_DELAY_MS = 5_000;
 
 export class LocalDynamoDb {
   private thread?: Worker;
   private port = 0;
   private stopping = false;
-  private restarts = 0;
+  private readonly relauncher = new ThreadRelauncher({
+    launch: () => this.launch(this.port),
+    isStopping: () => this.stopping,
+    onRunning: () => console.warn(`[dynamodb] ${this.path}: dynalite is serving again on port ${this.port}`),
+    onLaunchFailed: (error) =>
+      console.error(`[dynamodb] ${this.path}: could not restart dynalite (${error instanceof Error ? error.message : String(error)}); trying again`),
+  });
   endpoint = '';
 
   constructor(
@@ -92,25 +97,7 @@ export class LocalDynamoDb {
   private restart(): void {
     console.error(`[dynamodb] ${this.path}: the dynalite thread ended unexpectedly; starting a new one on port ${this.port}`);
     this.thread = undefined;
-    this.relaunch();
-  }
-
-  private relaunch(): void {
-    const delayMs = Math.min(100 * 2 ** this.restarts, MAX_RESTART_DELAY_MS);
-    this.restarts++;
-    setTimeout(() => {
-      if (this.stopping) return;
-      this.launch(this.port).then(
-        () => {
-          this.restarts = 0;
-          console.warn(`[dynamodb] ${this.path}: dynalite is serving again on port ${this.port}`);
-        },
-        (error: unknown) => {
-          console.error(`[dynamodb] ${this.path}: could not restart dynalite (${error instanceof Error ? error.message : String(error)}); trying again`);
-          if (!this.stopping) this.relaunch();
-        },
-      );
-    }, delayMs).unref();
+    this.relauncher.relaunch();
   }
 
   client(): DynamoDBClient {

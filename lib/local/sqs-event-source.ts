@@ -67,24 +67,7 @@ export class SqsEventSource {
   }
 
   private async invoke(messages: Message[]): Promise<void> {
-    const event: SQSEvent = {
-      Records: messages.map((message) => ({
-        messageId: message.MessageId!,
-        receiptHandle: message.ReceiptHandle!,
-        body: message.Body ?? '',
-        attributes: {
-          ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
-          SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
-          SenderId: message.Attributes?.SenderId ?? '000000000000',
-          ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
-        },
-        messageAttributes: {},
-        md5OfBody: message.MD5OfBody ?? '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: this.options.queueArn,
-        awsRegion: 'local',
-      })),
-    };
+    const event = sqsEventOf(messages, this.options.queueArn, 'local');
     let failed: Set<string>;
     try {
       const response = await this.options.handler(event, lambdaContext(this.options.functionName, 30_000));
@@ -102,4 +85,26 @@ export class SqsEventSource {
       }),
     );
   }
+}
+
+/** The event Lambda's SQS event source hands a function for a batch of received messages. */
+export function sqsEventOf(messages: readonly Message[], queueArn: string, awsRegion: string): SQSEvent {
+  return {
+    Records: messages.map((message) => ({
+      messageId: message.MessageId!,
+      receiptHandle: message.ReceiptHandle!,
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
+        SentTimestamp: message.Attributes?.SentTimestamp ?? String(Date.now()),
+        SenderId: message.Attributes?.SenderId ?? '000000000000',
+        ApproximateFirstReceiveTimestamp: message.Attributes?.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: queueArn,
+      awsRegion,
+    })),
+  };
 }
