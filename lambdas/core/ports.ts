@@ -44,6 +44,8 @@ export interface EventStore {
   recordProcessed(event: StoredEvent, claim: ProcessingClaim, nowMs: number): Promise<RecordOutcome>;
   /** Fenced on the claim: returns false (and changes nothing) if another delivery took the event over. */
   markFailed(event: EventKey, claim: ProcessingClaim, error: string): Promise<boolean>;
+  /** Fenced on the claim: sets a record this delivery marked failed back to processed (see process-inbound.ts). */
+  markProcessed(event: EventKey, claim: ProcessingClaim, processedAt: string): Promise<boolean>;
   recordDuplicate(id: string): Promise<void>;
   get(id: string): Promise<StoredEvent | undefined>;
   list(query: EventListQuery): Promise<EventPage>;

@@ -70,5 +70,6 @@ export const handler = buildHandler({
   processorFor: (sourceId) => findSource(config.sources, sourceId)?.processor,
   now: () => new Date(),
   retentionDays: config.retentionDays,
+  maxReceiveCount: INBOUND_QUEUE.maxReceiveCount,
   logger: new Logger({ serviceName: 'hookhub-worker' }),
 });

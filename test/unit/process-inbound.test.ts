@@ -23,6 +23,7 @@ function setup(options: { processor?: (event: StoredEvent) => Promise<void> } = 
     processorFor: () => (options.processor ? 'custom' : undefined),
     now: () => new Date(clock),
     retentionDays: 30,
+    maxReceiveCount: 5,
   };
   return { store, fannedOut, deps, advance: (ms: number) => (clock += ms) };
 }
@@ -161,5 +162,24 @@ describe('processInboundEvent', () => {
     await expect(processInboundEvent(queued(), delivery('m1'), { ...deps, processorFor: () => 'servicem8-fetch' })).rejects.toThrow(
       "no processor named 'servicem8-fetch'",
     );
+  });
+
+  it('on the last receive before the DLQ, keeps the event failed while it is worked on, so a redrive of a delivery that died can take it over', async () => {
+    // A processing step that never finishes stands for a delivery killed by the Lambda timeout.
+    const hanging = setup({ processor: () => new Promise<void>(() => undefined) });
+    void processInboundEvent(queued(), delivery('m1', 5), hanging.deps);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await hanging.store.get(id)).toMatchObject({ status: 'failed', lastError: expect.stringContaining('dead-letter queue') });
+    // The DLQ redrive arrives under a new message id: it takes the event over and pushes it.
+    hanging.deps.processorFor = () => undefined;
+    expect(await processInboundEvent(queued(), delivery('redriven', 1), hanging.deps)).toMatchObject({ outcome: 'processed' });
+    expect(hanging.fannedOut).toEqual(['redriven']);
+
+    // A last receive that finishes leaves the event processed, out of the failed listing.
+    const finishing = setup();
+    expect(await processInboundEvent(queued(), delivery('m1', 5), finishing.deps)).toMatchObject({ outcome: 'processed' });
+    const stored = await finishing.store.get(id);
+    expect(stored).toMatchObject({ status: 'processed', attempts: 1 });
+    expect(stored?.lastError).toBeUndefined();
   });
 });

@@ -95,6 +95,26 @@ export class DynamoDbEventStore implements EventStore {
     }
   }
 
+  /** Fenced on the claim, like markFailed; takes the event out of the sparse status index. */
+  async markProcessed(event: EventKey, claim: ProcessingClaim, processedAt: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id: event.id },
+          UpdateExpression: 'SET #status = :processed, processedAt = :at REMOVE lastError, statusDay',
+          ConditionExpression: 'ownerMessageId = :me AND ownerReceiveCount = :receive',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':processed': 'processed', ':at': processedAt, ':me': claim.messageId, ':receive': claim.receiveCount },
+        }),
+      );
+      return true;
+    } catch (caught) {
+      if (caught instanceof ConditionalCheckFailedException) return false;
+      throw caught;
+    }
+  }
+
   async recordDuplicate(id: string): Promise<void> {
     try {
       await this.client.send(

@@ -42,7 +42,17 @@ export interface ProcessInboundDeps {
   processorFor: (sourceId: string) => string | undefined;
   now: () => Date;
   retentionDays: number;
+  /** Receives before SQS moves the message to the dead-letter queue (see finalDeliveryGuard below). */
+  maxReceiveCount: number;
 }
+
+/**
+ * The record says `processed` before the processing step and the push run. A delivery that dies in between is
+ * taken over by the next receive of its message, except after the last receive: the message goes to the DLQ, and a
+ * redrive arrives under a new message id, which would take the record for a duplicate. So on the last receive the
+ * record reads `failed` (any copy may take it over) until the work is done.
+ */
+const FINAL_DELIVERY_IN_PROGRESS = 'the last delivery before the dead-letter queue was still processing this event: if this stays, it did not finish; a redrive takes it over';
 
 export async function processInboundEvent(
   queued: QueuedEvent,
@@ -77,7 +87,9 @@ export async function processInboundEvent(
   }
 
   const event = recorded.event;
+  const finalDelivery = attempt.receiveCount >= deps.maxReceiveCount;
   try {
+    if (finalDelivery) await deps.store.markFailed(event, claim, FINAL_DELIVERY_IN_PROGRESS);
     const processorName = deps.processorFor(event.source);
     if (processorName) {
       const processor = deps.processors[processorName];
@@ -85,6 +97,8 @@ export async function processInboundEvent(
       await processor(event);
     }
     const fanOut = await deps.fanOut(event);
+    // Takes the failed mark back, unless another copy took the event over meanwhile (then that copy records it).
+    if (finalDelivery) await deps.store.markProcessed(event, claim, deps.now().toISOString());
     return { outcome: 'processed', eventId: event.id, attempts: event.attempts, fanOut };
   } catch (error) {
     // The original error decides the retry; failing to record it must not replace it.

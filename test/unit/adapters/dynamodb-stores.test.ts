@@ -102,6 +102,12 @@ describe('DynamoDbEventStore', () => {
     expect(failed!.processedAt).toBeUndefined();
     expect((await events.list({ status: 'failed', limit: 10 })).events.map((e) => e.id)).toContain(event.id);
     expect((await events.list({ source: 'odd', status: 'failed', limit: 10 })).events.map((e) => e.id)).toContain(event.id);
+    // Only the owning delivery may set it back to processed (the last receive's guard); that empties the failed listing.
+    expect(await events.markProcessed(event, owner, '2026-11-23T11:00:02.500Z')).toBe(false);
+    expect(await events.markProcessed(event, newer, '2026-11-23T11:00:02.500Z')).toBe(true);
+    expect(await events.get(event.id)).toMatchObject({ status: 'processed', processedAt: '2026-11-23T11:00:02.500Z', attempts: 2 });
+    expect((await events.list({ status: 'failed', limit: 10 })).events.map((e) => e.id)).not.toContain(event.id);
+    expect(await events.markFailed(event, newer, 'Error: boom')).toBe(true);
 
     // Failed: any copy may take over, but only one of two racing copies wins.
     const racers = await Promise.all(['m-a', 'm-b'].map((messageId) => events.recordProcessed({ ...event, processedAt: '2026-11-23T11:00:03.000Z' }, { messageId, receiveCount: 1 }, nowMs)));

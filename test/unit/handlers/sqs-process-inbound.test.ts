@@ -35,6 +35,7 @@ function setup() {
     processorFor: () => 'fail-on-poison',
     now: () => new Date(),
     retentionDays: 30,
+    maxReceiveCount: 5,
     logger,
   });
   return { store, connections, messenger, handler, logger };
