@@ -14,6 +14,9 @@ const DAY_MS = 86_400_000;
 
 /** Day buckets one request may walk: a sparse filter over a long retention answers with a cursor, not a timeout. */
 const MAX_DAYS_PER_REQUEST = 14;
+/** Queries one request may make, and index entries a filtered query reads at a time: a bounded request either way. */
+const MAX_QUERIES_PER_REQUEST = 25;
+const FILTERED_READ_LIMIT = 200;
 
 export class DynamoDbEventStore implements EventStore {
   constructor(
@@ -157,7 +160,8 @@ export class DynamoDbEventStore implements EventStore {
     const filterValues = Object.fromEntries(Object.entries(filters).map(([name, value]) => [`:${name}`, value]));
     const filterExpression = Object.keys(filters).map((name) => `#${name} = :${name}`).join(' AND ');
 
-    for (let days = 0; ids.length < query.limit && cursor.day >= oldestDay && days < MAX_DAYS_PER_REQUEST; ) {
+    for (let days = 0, queries = 0; ids.length < query.limit && cursor.day >= oldestDay && days < MAX_DAYS_PER_REQUEST && queries < MAX_QUERIES_PER_REQUEST; queries++) {
+      const wanted = query.limit - ids.length;
       const page = await this.queryPage(
         new QueryCommand({
           TableName: this.tableName,
@@ -167,12 +171,22 @@ export class DynamoDbEventStore implements EventStore {
           ExpressionAttributeValues: { ':partition': partitionValue(cursor.day), ...filterValues },
           ...(filterExpression ? { FilterExpression: filterExpression } : {}),
           ScanIndexForward: false,
-          Limit: query.limit - ids.length,
+          // Limit counts entries read before the filter: a filtered query reads a few hundred at a time, or a rare
+          // source would cost one Query per event of the day.
+          Limit: filterExpression ? Math.max(wanted, FILTERED_READ_LIMIT) : wanted,
           ExclusiveStartKey: cursor.key,
         }),
       );
-      for (const item of page.Items ?? []) ids.push(String(item.id));
-      if (page.LastEvaluatedKey) {
+      const items = page.Items ?? [];
+      const kept = items.slice(0, wanted);
+      for (const item of kept) ids.push(String(item.id));
+      if (kept.length < items.length) {
+        // More matches than the page needs: the next page starts after the last one kept, whose index entry holds
+        // exactly the key attributes a start key needs.
+        const last = kept[kept.length - 1]!;
+        const keyNames = [EVENTS_TABLE.partitionKey.name, partitionAttribute, sortAttribute];
+        cursor = { query: queryKey, day: cursor.day, key: Object.fromEntries(keyNames.map((name) => [name, String(last[name])])) };
+      } else if (page.LastEvaluatedKey) {
         cursor = { query: queryKey, day: cursor.day, key: page.LastEvaluatedKey as Record<string, string> };
       } else {
         cursor = { query: queryKey, day: previousDay(cursor.day) };

@@ -256,6 +256,35 @@ describe('DynamoDbEventStore', () => {
     expect(next.events[0]!.id).not.toBe(bySource.events[0]!.id);
   });
 
+  it('pages a source filter over a busy day without skipping or repeating, reading a few hundred entries per query', async () => {
+    // 600 events of one day: a rare source (every 150th) among a common one.
+    const day = '2026-11-20';
+    for (let index = 0; index < 600; index++) {
+      const receivedAt = new Date(Date.parse(`${day}T00:00:00.000Z`) + index * 1000).toISOString();
+      await store(storedEvent(10_000 + index, receivedAt, { source: index % 150 === 0 ? 'rare' : 'busy' }));
+    }
+    const walk = async (source: string, limit: number) => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let requests = 0;
+      do {
+        const page = await events.list({ source, limit, cursor });
+        expect(page.events.length).toBeLessThanOrEqual(limit);
+        seen.push(...page.events.filter((event) => event.receivedAt.startsWith(day)).map((event) => event.id));
+        cursor = page.cursor;
+        requests++;
+      } while (cursor && requests < 200);
+      return seen;
+    };
+    const rare = await walk('rare', 1);
+    expect(rare).toHaveLength(4);
+    expect(new Set(rare).size).toBe(4);
+    // A read of 200 entries finds more matches than a page of 7 takes: the next page starts after the last one kept.
+    const busy = await walk('busy', 7);
+    expect(busy).toHaveLength(596);
+    expect(new Set(busy).size).toBe(596);
+  });
+
   it('bounds the days one request walks: a sparse filter answers with fewer events and a cursor', async () => {
     const page = await events.list({ source: 'nobody', limit: 10 });
     expect(page.events).toEqual([]);
