@@ -42,27 +42,44 @@ export class DynamoDbEventStore implements EventStore {
       ':now': nowMs,
       ':one': 1,
     };
-    const setIfAbsent = Object.entries(contentAttributes(event)).map(([name, value], index) => {
-      names[`#a${index}`] = name;
-      values[`:a${index}`] = value;
-      return `#a${index} = if_not_exists(#a${index}, :a${index})`;
-    });
-    try {
-      const result = await this.client.send(
+    const content = contentAttributes(event);
+    const write = (attributes: Record<string, unknown>, onlyExisting: boolean) => {
+      // Fresh maps per write: DynamoDB refuses a name or value the expressions do not use.
+      const attributeNames = { ...names };
+      const attributeValues = { ...values };
+      const setIfAbsent = Object.entries(attributes).map(([name, value], index) => {
+        attributeNames[`#a${index}`] = name;
+        attributeValues[`:a${index}`] = value;
+        return `#a${index} = if_not_exists(#a${index}, :a${index})`;
+      });
+      const takeover =
+        '#status = :failed OR (ownerMessageId = :me AND ownerReceiveCount < :receive) OR (#status = :received AND leaseUntil < :now)';
+      return this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: event.id },
           UpdateExpression:
             `SET ${setIfAbsent.join(', ')}, #status = :processed, processedAt = :at, ownerMessageId = :me, ownerReceiveCount = :receive ` +
             'ADD attempts :one REMOVE lastError, statusDay, leaseUntil',
-          ConditionExpression:
-            'attribute_not_exists(id) OR #status = :failed OR (ownerMessageId = :me AND ownerReceiveCount < :receive) OR ' +
-            '(#status = :received AND leaseUntil < :now)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ConditionExpression: onlyExisting ? `attribute_exists(id) AND (${takeover})` : `attribute_not_exists(id) OR ${takeover}`,
+          ExpressionAttributeNames: attributeNames,
+          ExpressionAttributeValues: attributeValues,
           ReturnValues: 'ALL_NEW',
         }),
       );
+    };
+    try {
+      let result;
+      try {
+        result = await write(content, false);
+      } catch (error) {
+        // A record of the previous shape keeps its body as a plain attribute; with a body near the size cap, adding
+        // the packed copy beside it passes DynamoDB's 400 KB item limit. Such a record already has its content, so
+        // it is taken over without the packed copy (and never created that way: attribute_exists).
+        if ((error as Error).name !== 'ValidationException' || !/size/i.test((error as Error).message)) throw error;
+        const { content: _packed, ...withoutPacked } = content;
+        result = await write(withoutPacked, true);
+      }
       return { recorded: true, event: fromItem(result.Attributes!) };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

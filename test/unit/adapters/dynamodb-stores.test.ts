@@ -1,4 +1,5 @@
 /** The DynamoDB adapters against dynalite: real conditional writes, GSIs and pagination, no mocks. */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +137,17 @@ describe('DynamoDbEventStore', () => {
     expect(await events.recordProcessed(copy, claimOf(copy), Date.parse('2026-11-23T11:00:04.000Z'))).toMatchObject({ recorded: false });
     expect(await events.recordProcessed(copy, claimOf(copy), Date.parse('2026-11-23T11:03:04.000Z'))).toMatchObject({ recorded: true, event: { body: legacy.body, status: 'processed', attempts: 2 } });
     expect((await events.list({ status: 'received', limit: 10 })).events.map((e) => e.id)).not.toContain(legacy.id);
+  });
+
+  it('takes over a failed item of the previous shape whose plain body is near the size cap', async () => {
+    const bytes = randomBytes(258_048); // incompressible: the packed copy is as large as the body
+    const legacy = storedEvent(104, '2026-11-23T11:00:04.000Z', { status: 'failed', body: bytes.toString('base64'), payloadFormat: 'base64' });
+    const day = '2026-11-23';
+    await documents.send(
+      new PutCommand({ TableName: 'events', Item: { ...legacy, headers: [], day, sourceDay: `even#${day}`, statusDay: `failed#${day}`, receivedAtId: `${legacy.receivedAt}#${legacy.id}` } }),
+    );
+    const copy = { ...legacy, ownerMessageId: 'rescuer' };
+    expect(await events.recordProcessed(copy, claimOf(copy), Date.parse('2026-11-23T11:00:05.000Z'))).toMatchObject({ recorded: true, event: { status: 'processed', body: legacy.body } });
   });
 
   it('stores headers whatever their names (constructor, __proto__, toString), and reads items written as a map', async () => {
