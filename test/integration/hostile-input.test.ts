@@ -8,9 +8,9 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalRuntime, type LocalRuntime } from '../../lib/local/local-runtime';
+import type { LocalRuntime } from '../../lib/local/local-runtime';
+import { startTestRuntime, localAwsClients } from '../fixtures/test-runtime';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { DEFAULT_MAX_BODY_BYTES } from '../../lambdas/core/events/accept-inbound';
 import { eventIdFor } from '../../lambdas/core/events/event-id';
@@ -30,7 +30,7 @@ type PublicEvent = { id: string; status: string; type: string; headers: Record<s
 beforeAll(async () => {
   process.env.HOOKHUB_HOSTILE_DEMO_SECRET = DEMO_SECRET;
   process.env.HOOKHUB_HOSTILE_RAW_TOKEN = RAW_TOKEN;
-  runtime = await startLocalRuntime({
+  runtime = await startTestRuntime({
     config: parseHookhubConfig({
       sources: [
         { id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { env: 'HOOKHUB_HOSTILE_DEMO_SECRET' } },
@@ -38,16 +38,11 @@ beforeAll(async () => {
       ],
     }),
     dataDir,
-    port: 0,
-    wsPort: 0,
     adminKey: ADMIN_KEY,
     visibilityTimeoutSeconds: 1,
-    ttlSweepIntervalMs: 3_600_000,
   });
   api = apiClient(runtime.httpUrl, ADMIN_KEY);
-  const local = { region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } };
-  sqs = new SQSClient({ endpoint: runtime.sqsEndpoint, ...local });
-  documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, ...local }));
+  ({ sqs, documents } = localAwsClients(runtime));
 });
 
 afterAll(async () => {

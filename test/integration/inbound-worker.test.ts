@@ -5,7 +5,8 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalRuntime, type LocalRuntime } from '../../lib/local/local-runtime';
+import type { LocalRuntime } from '../../lib/local/local-runtime';
+import { startTestRuntime, TEST_PROCESSORS_MODULE } from '../fixtures/test-runtime';
 import { LocalQueue } from '../../lib/local/sqs/local-queue';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { apiClient, postHook, waitUntil } from '../fixtures/local-clients';
@@ -23,15 +24,12 @@ let stopped = false;
 
 // One runtime for the file: handler modules read their configuration at import, so a process hosts one runtime.
 beforeAll(async () => {
-  runtime = await startLocalRuntime({
+  runtime = await startTestRuntime({
     config,
     dataDir,
-    port: 0,
-    wsPort: 0,
     adminKey: ADMIN_KEY,
     visibilityTimeoutSeconds: 1,
-    ttlSweepIntervalMs: 3_600_000,
-    processorsModule: join(__dirname, '..', 'fixtures', 'test-processors.ts'),
+    processorsModule: TEST_PROCESSORS_MODULE,
   });
 });
 

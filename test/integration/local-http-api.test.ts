@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign as signGitHub } from '@octokit/webhooks-methods';
-import { startLocalRuntime, type LocalRuntime } from '../../lib/local/local-runtime';
+import type { LocalRuntime } from '../../lib/local/local-runtime';
+import { startTestRuntime } from '../fixtures/test-runtime';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { apiClient, waitUntil } from '../fixtures/local-clients';
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
       { id: 'raw', verification: hmac, secret: { env: 'HOOKHUB_IT_HTTP_SECRET' }, contentType: 'any' },
     ],
   });
-  runtime = await startLocalRuntime({ config, dataDir, port: 0, wsPort: 0, adminKey: ADMIN_KEY, ttlSweepIntervalMs: 3_600_000 });
+  runtime = await startTestRuntime({ config, dataDir, adminKey: ADMIN_KEY });
   api = apiClient(runtime.httpUrl, ADMIN_KEY);
 });
 

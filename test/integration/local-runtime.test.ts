@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { sign as signGitHub } from '@octokit/webhooks-methods';
-import { startLocalRuntime, type LocalRuntime } from '../../lib/local/local-runtime';
+import type { LocalRuntime } from '../../lib/local/local-runtime';
+import { startTestRuntime, TEST_PROCESSORS_MODULE, localAwsClients } from '../fixtures/test-runtime';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { eventIdFor } from '../../lambdas/core/events/event-id';
 import { DEMO_SECRET, standardWebhookHeaders } from '../fixtures/sources';
@@ -50,21 +50,15 @@ beforeAll(async () => {
       },
     ],
   });
-  runtime = await startLocalRuntime({
+  runtime = await startTestRuntime({
     config,
     dataDir,
-    port: 0,
-    wsPort: 0,
     adminKey: ADMIN_KEY,
     visibilityTimeoutSeconds: 1,
-    ttlSweepIntervalMs: 3_600_000,
-    processorsModule: join(__dirname, '..', 'fixtures', 'test-processors.ts'),
+    processorsModule: TEST_PROCESSORS_MODULE,
   });
   api = apiClient(runtime.httpUrl, ADMIN_KEY);
-  sqs = new SQSClient({ endpoint: runtime.sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
-  );
+  ({ sqs, documents } = localAwsClients(runtime));
 });
 
 afterAll(async () => {

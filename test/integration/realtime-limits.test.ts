@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startLocalRuntime, type LocalRuntime } from '../../lib/local/local-runtime';
+import type { LocalRuntime } from '../../lib/local/local-runtime';
+import { startTestRuntime, localAwsClients } from '../fixtures/test-runtime';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { MAX_WEBSOCKET_MESSAGE_BYTES } from '../../lambdas/core/realtime/message-limit';
 import { DEMO_SECRET, standardWebhookHeaders } from '../fixtures/sources';
@@ -25,20 +25,15 @@ const clients: RealtimeClient[] = [];
 
 beforeAll(async () => {
   process.env.HOOKHUB_FANOUT_DEMO_SECRET = DEMO_SECRET;
-  runtime = await startLocalRuntime({
+  runtime = await startTestRuntime({
     config: parseHookhubConfig({
       sources: [{ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { env: 'HOOKHUB_FANOUT_DEMO_SECRET' } }],
     }),
     dataDir,
-    port: 0,
-    wsPort: 0,
     adminKey: ADMIN_KEY,
-    ttlSweepIntervalMs: 3_600_000,
   });
   api = apiClient(runtime.httpUrl, ADMIN_KEY);
-  documents = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: runtime.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
-  );
+  ({ documents } = localAwsClients(runtime));
 });
 
 afterAll(async () => {
