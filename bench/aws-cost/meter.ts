@@ -23,6 +23,8 @@ import { SqsJsonServer } from '../../lib/local/sqs/sqs-json-server';
 import { WebSocketGateway, type WebSocketRoutes } from '../../lib/local/websocket-gateway';
 import { lambdaContext } from '../../lib/local/lambda-context';
 import { sqsEventOf } from '../../lib/local/sqs-event-source';
+import { localLambdaEnvironment } from '../../lib/local/lambda-environment';
+import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { signStandardWebhook } from '../../lambdas/core/verification/standard-webhooks';
 import type { TableDefinition } from '../../lambdas/adapters/dynamodb/table-definitions';
 import { getReadUnits, itemSize, queryReadUnits, writeCost, type Item } from './dynamodb-units';
@@ -307,22 +309,23 @@ async function main(): Promise<void> {
   await websocket.listen(0);
 
   Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    HOOKHUB_SOURCES: JSON.stringify({ sources: [{ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { env: 'HOOKHUB_DEMO_SECRET' } }] }),
+    ...localLambdaEnvironment(
+      {
+        dynamodbEndpoint: dynamodb.endpoint,
+        sqsEndpoint: sqs.endpoint,
+        tables: TABLES,
+        inboundQueueUrl: inbound.url,
+        deadLetterQueueUrl: deadLetter.url,
+        websocketCallbackUrl: websocket.callbackUrl,
+      },
+      {
+        config: parseHookhubConfig({ sources: [{ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { env: 'HOOKHUB_DEMO_SECRET' } }] }),
+        adminKey: ADMIN_KEY,
+        retentionDays: 30,
+        logLevel: 'ERROR',
+      },
+    ),
     HOOKHUB_DEMO_SECRET: SECRET,
-    HOOKHUB_SECRETS_BACKEND: 'env',
-    HOOKHUB_EVENTS_TABLE: TABLES.events,
-    HOOKHUB_CONNECTIONS_TABLE: TABLES.connections,
-    HOOKHUB_INBOUND_QUEUE_URL: inbound.url,
-    HOOKHUB_DEAD_LETTER_QUEUE_URL: deadLetter.url,
-    HOOKHUB_WS_CALLBACK_URL: websocket.callbackUrl,
-    HOOKHUB_ADMIN_KEY: ADMIN_KEY,
-    HOOKHUB_RETENTION_DAYS: '30',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   });
   const load = async (name: string) => ((await import(join(ROOT, 'lambdas/handlers', name))) as { handler: Handler }).handler;

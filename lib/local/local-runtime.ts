@@ -14,6 +14,7 @@ import type { HookhubConfig } from '../../lambdas/core/sources/source-definition
 import { CONNECTIONS_TABLE, EVENTS_TABLE } from '../../lambdas/adapters/dynamodb/table-definitions';
 import { INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
 import { LocalDynamoDb } from './local-dynamodb';
+import { localLambdaEnvironment } from './lambda-environment';
 import { SqsJsonServer } from './sqs/sqs-json-server';
 import { LocalInboundQueue } from './sqs/local-inbound-queue';
 import { HttpApiGateway, type HttpLambda } from './http-api-gateway';
@@ -88,24 +89,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   await websocket.listen(options.wsPort);
 
-  Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    HOOKHUB_SOURCES: JSON.stringify(options.config),
-    HOOKHUB_SECRETS_BACKEND: 'env',
-    HOOKHUB_EVENTS_TABLE: LOCAL_TABLES.events,
-    HOOKHUB_CONNECTIONS_TABLE: LOCAL_TABLES.connections,
-    HOOKHUB_INBOUND_QUEUE_URL: inbound.url,
-    HOOKHUB_DEAD_LETTER_QUEUE_URL: deadLetter.url,
-    HOOKHUB_WS_CALLBACK_URL: websocket.callbackUrl,
-    HOOKHUB_ADMIN_KEY: options.adminKey,
-    HOOKHUB_RETENTION_DAYS: String(options.retentionDays ?? 30),
-    HOOKHUB_PROCESSING_LEASE_SECONDS: String(visibilityTimeoutSeconds),
-    POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
-  });
+  Object.assign(
+    process.env,
+    localLambdaEnvironment(
+      {
+        dynamodbEndpoint: dynamodb.endpoint,
+        sqsEndpoint: sqs.endpoint,
+        tables: LOCAL_TABLES,
+        inboundQueueUrl: inbound.url,
+        deadLetterQueueUrl: deadLetter.url,
+        websocketCallbackUrl: websocket.callbackUrl,
+      },
+      { config: options.config, adminKey: options.adminKey, retentionDays: options.retentionDays ?? 30, logLevel: options.logLevel ?? 'WARN' },
+    ),
+  );
 
   // The worker's thread gets a copy of this environment, so it starts after the variables above are set.
   const worker = new InboundWorker({
