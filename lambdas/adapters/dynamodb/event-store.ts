@@ -89,43 +89,31 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   /** Fenced on the claim; puts the event into the sparse status index under `failed`. */
-  async markFailed(event: EventKey, claim: ProcessingClaim, error: string): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { id: event.id },
-          UpdateExpression: 'SET #status = :failed, lastError = :error, statusDay = :statusDay, storedAt = if_not_exists(storedAt, :storedAt) REMOVE processedAt',
-          ConditionExpression: 'ownerMessageId = :me AND ownerReceiveCount = :receive',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':failed': 'failed',
-            ':error': error,
-            ':statusDay': statusDayOf('failed', event.receivedAt),
-            ':storedAt': event.storedAt,
-            ':me': claim.messageId,
-            ':receive': claim.receiveCount,
-          },
-        }),
-      );
-      return true;
-    } catch (caught) {
-      if (caught instanceof ConditionalCheckFailedException) return false;
-      throw caught;
-    }
+  markFailed(event: EventKey, claim: ProcessingClaim, error: string): Promise<boolean> {
+    return this.updateOwned(event, claim, 'SET #status = :failed, lastError = :error, statusDay = :statusDay, storedAt = if_not_exists(storedAt, :storedAt) REMOVE processedAt', {
+      ':failed': 'failed',
+      ':error': error,
+      ':statusDay': statusDayOf('failed', event.receivedAt),
+      ':storedAt': event.storedAt,
+    });
   }
 
   /** Fenced on the claim, like markFailed; takes the event out of the sparse status index. */
-  async markProcessed(event: EventKey, claim: ProcessingClaim, processedAt: string): Promise<boolean> {
+  markProcessed(event: EventKey, claim: ProcessingClaim, processedAt: string): Promise<boolean> {
+    return this.updateOwned(event, claim, 'SET #status = :processed, processedAt = :at REMOVE lastError, statusDay', { ':processed': 'processed', ':at': processedAt });
+  }
+
+  /** An update that applies only while this delivery (message and receive) owns the event; false if it no longer does. */
+  private async updateOwned(event: EventKey, claim: ProcessingClaim, updateExpression: string, values: Record<string, unknown>): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { id: event.id },
-          UpdateExpression: 'SET #status = :processed, processedAt = :at REMOVE lastError, statusDay',
+          UpdateExpression: updateExpression,
           ConditionExpression: 'ownerMessageId = :me AND ownerReceiveCount = :receive',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':processed': 'processed', ':at': processedAt, ':me': claim.messageId, ':receive': claim.receiveCount },
+          ExpressionAttributeValues: { ...values, ':me': claim.messageId, ':receive': claim.receiveCount },
         }),
       );
       return true;
