@@ -17,6 +17,8 @@ export const HANDLER_ENTRIES = {
   wsConnect: 'lambdas/handlers/ws-connect.ts',
   wsDisconnect: 'lambdas/handlers/ws-disconnect.ts',
   wsDefault: 'lambdas/handlers/ws-default.ts',
+  httpManagementApi: 'lambdas/handlers/http-management-api.ts',
+  sqsDeliver: 'lambdas/handlers/sqs-deliver.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;

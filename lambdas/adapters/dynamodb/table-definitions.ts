@@ -85,4 +85,94 @@ export const CONNECTIONS_TABLE = {
   ],
 } as const satisfies TableDefinition;
 
-export const TABLE_DEFINITIONS: readonly TableDefinition[] = [EVENTS_TABLE, CONNECTIONS_TABLE];
+/** Outbound endpoints: few (hundreds), read through a short cache by publishers and the delivery worker. */
+export const ENDPOINTS_TABLE = {
+  logicalName: 'Endpoints',
+  partitionKey: { name: 'id', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [],
+} as const satisfies TableDefinition;
+
+/** Outbound messages by id (`msg_` + time-ordered id); read back by replay and manual retries. */
+export const MESSAGES_TABLE = {
+  logicalName: 'Messages',
+  partitionKey: { name: 'id', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [],
+} as const satisfies TableDefinition;
+
+/**
+ * Deliveries: one item per (endpoint, message), the endpoint's partition sorted by the time-ordered message id, so
+ * "since a time" is a key range (replay). The sparse `byEndpointRetryable` index holds only deliveries a retry can
+ * send (exhausted, skipped, failed): retry-failed reads those without walking the successes.
+ */
+export const DELIVERIES_TABLE = {
+  logicalName: 'Deliveries',
+  partitionKey: { name: 'endpointId', type: 'S' },
+  sortKey: { name: 'messageId', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [
+    {
+      indexName: 'byEndpointRetryable',
+      partitionKey: { name: 'retryableEndpointId', type: 'S' },
+      sortKey: { name: 'messageId', type: 'S' },
+      projection: { type: 'KEYS_ONLY' },
+    },
+  ],
+} as const satisfies TableDefinition;
+
+/**
+ * One endpoint's activity under its id: attempt records (`entry` = `atm_` + time-ordered id), hourly stats
+ * (`hour#YYYY-MM-DDTHH`) and rate-limit windows (`rate#<epoch second>`). The sparse `byAttemptId` index finds an
+ * attempt by its id alone (POST /api/attempts/{id}/retry).
+ */
+export const ATTEMPTS_TABLE = {
+  logicalName: 'Attempts',
+  partitionKey: { name: 'endpointId', type: 'S' },
+  sortKey: { name: 'entry', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [
+    {
+      indexName: 'byAttemptId',
+      partitionKey: { name: 'attemptId', type: 'S' },
+      projection: { type: 'KEYS_ONLY' },
+    },
+  ],
+} as const satisfies TableDefinition;
+
+/** Idempotency keys of POST /api/messages, expiring after 24 h. */
+export const IDEMPOTENCY_TABLE = {
+  logicalName: 'IdempotencyKeys',
+  partitionKey: { name: 'key', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [],
+} as const satisfies TableDefinition;
+
+/** Audit records in day partitions, sorted by time-ordered id: newest first is a backwards walk over days. */
+export const AUDIT_TABLE = {
+  logicalName: 'Audit',
+  partitionKey: { name: 'day', type: 'S' },
+  sortKey: { name: 'id', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [],
+} as const satisfies TableDefinition;
+
+/** Event types seen in published messages (the catalog's `seen` half; declared types come from config). */
+export const EVENT_TYPES_TABLE = {
+  logicalName: 'EventTypes',
+  partitionKey: { name: 'name', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [],
+} as const satisfies TableDefinition;
+
+export const OUTBOUND_TABLE_DEFINITIONS = [
+  ENDPOINTS_TABLE,
+  MESSAGES_TABLE,
+  DELIVERIES_TABLE,
+  ATTEMPTS_TABLE,
+  IDEMPOTENCY_TABLE,
+  AUDIT_TABLE,
+  EVENT_TYPES_TABLE,
+] as const satisfies readonly TableDefinition[];
+
+export const TABLE_DEFINITIONS: readonly TableDefinition[] = [EVENTS_TABLE, CONNECTIONS_TABLE, ...OUTBOUND_TABLE_DEFINITIONS];

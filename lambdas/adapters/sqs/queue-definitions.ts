@@ -17,3 +17,25 @@ export const INBOUND_QUEUE = {
   maxMessageBytes: 1024 * 1024,
   deadLetterRetentionDays: 14,
 } as const;
+
+/** The delivery worker's timeout: a batch of 10 tries runs in parallel, each at most the 15 s request timeout. */
+export const DELIVERY_WORKER_TIMEOUT_SECONDS = 60;
+
+export const DELIVERY_QUEUE = {
+  logicalName: 'DeliveryQueue',
+  visibilityTimeoutSeconds: DELIVERY_WORKER_TIMEOUT_SECONDS * 6,
+  /**
+   * Receives of one task before the DLQ. Each retry is a new message, so this counts crashes of one try, plus one
+   * receive per 12 h of a long wait (a delay past SQS's 15 minutes is waited out with ChangeMessageVisibility).
+   */
+  maxReceiveCount: 6,
+  batchSize: 10,
+  /** SQS's longest: the default schedule spans about 33 h, and a wait must not outlive its message. */
+  retentionDays: 14,
+  maxMessageBytes: 1024 * 1024,
+  deadLetterRetentionDays: 14,
+  /** SQS's largest DelaySeconds. */
+  maxDelaySeconds: 900,
+  /** SQS's largest visibility timeout. */
+  maxVisibilitySeconds: 12 * 3600,
+} as const;

@@ -6,11 +6,11 @@
  */
 import { MethodNotAllowedError, NotFoundError, type HookhubError } from '../../core/errors';
 
-export type HttpFunctionName = 'http-ingest' | 'http-read-api';
+export type HttpFunctionName = 'http-ingest' | 'http-read-api' | 'http-management-api';
 
 export interface HttpRouteDefinition {
   /** `ANY` lets the handler answer a wrong method itself (the ingest route's JSON 405). */
-  method: 'ANY' | 'GET' | 'POST';
+  method: 'ANY' | 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** API Gateway's path syntax: `{name}` matches one non-empty segment. */
   path: string;
   functionName: HttpFunctionName;
@@ -21,6 +21,24 @@ export const HTTP_ROUTES = [
   { method: 'GET', path: '/api/events', functionName: 'http-read-api' },
   { method: 'GET', path: '/api/events/{id}', functionName: 'http-read-api' },
   { method: 'GET', path: '/health', functionName: 'http-read-api' },
+  // Outbound webhooks: endpoints, messages, attempts, catalog, audit (lambdas/handlers/http-management-api.ts).
+  { method: 'POST', path: '/api/endpoints', functionName: 'http-management-api' },
+  { method: 'GET', path: '/api/endpoints', functionName: 'http-management-api' },
+  { method: 'GET', path: '/api/endpoints/{id}', functionName: 'http-management-api' },
+  { method: 'PATCH', path: '/api/endpoints/{id}', functionName: 'http-management-api' },
+  { method: 'DELETE', path: '/api/endpoints/{id}', functionName: 'http-management-api' },
+  { method: 'POST', path: '/api/endpoints/{id}/rotate-secret', functionName: 'http-management-api' },
+  { method: 'POST', path: '/api/endpoints/{id}/test', functionName: 'http-management-api' },
+  { method: 'GET', path: '/api/endpoints/{id}/attempts', functionName: 'http-management-api' },
+  { method: 'GET', path: '/api/endpoints/{id}/deliveries', functionName: 'http-management-api' },
+  { method: 'GET', path: '/api/endpoints/{id}/stats', functionName: 'http-management-api' },
+  { method: 'POST', path: '/api/endpoints/{id}/retry-failed', functionName: 'http-management-api' },
+  { method: 'POST', path: '/api/endpoints/{id}/replay', functionName: 'http-management-api' },
+  { method: 'POST', path: '/api/messages', functionName: 'http-management-api' },
+  { method: 'GET', path: '/api/messages/{id}', functionName: 'http-management-api' },
+  { method: 'POST', path: '/api/attempts/{id}/retry', functionName: 'http-management-api' },
+  { method: 'GET', path: '/api/event-types', functionName: 'http-management-api' },
+  { method: 'GET', path: '/api/audit', functionName: 'http-management-api' },
 ] as const satisfies readonly HttpRouteDefinition[];
 
 /** The function that answers `$default`: the read API, which already answers JSON errors and needs no new Lambda. */
