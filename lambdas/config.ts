@@ -109,3 +109,39 @@ export function loadAdminKeyLocation(environment: Environment = process.env): Ad
   if (environment.HOOKHUB_ADMIN_KEY_SECRET) return { secretId: environment.HOOKHUB_ADMIN_KEY_SECRET };
   throw new ConfigurationError('set HOOKHUB_ADMIN_KEY (local) or HOOKHUB_ADMIN_KEY_SECRET (a Secrets Manager secret id)');
 }
+
+/** Everything a publisher or deliverer of outbound webhooks reads (the management API, both workers). */
+export function loadOutboundConfig(environment: Environment = process.env) {
+  const httpsOnly = environment.HOOKHUB_OUTBOUND_HTTPS_ONLY ?? 'false';
+  if (httpsOnly !== 'true' && httpsOnly !== 'false') throw new ConfigurationError('environment variable HOOKHUB_OUTBOUND_HTTPS_ONLY must be true or false');
+  return {
+    endpointsTable: requireEnv('HOOKHUB_ENDPOINTS_TABLE', environment),
+    messagesTable: requireEnv('HOOKHUB_MESSAGES_TABLE', environment),
+    deliveriesTable: requireEnv('HOOKHUB_DELIVERIES_TABLE', environment),
+    attemptsTable: requireEnv('HOOKHUB_ATTEMPTS_TABLE', environment),
+    eventTypesTable: requireEnv('HOOKHUB_EVENT_TYPES_TABLE', environment),
+    deliveryQueueUrl: requireEnv('HOOKHUB_DELIVERY_QUEUE_URL', environment),
+    connectionsTable: requireEnv('HOOKHUB_CONNECTIONS_TABLE', environment),
+    websocketCallbackUrl: requireEnv('HOOKHUB_WS_CALLBACK_URL', environment),
+    retentionDays: integerEnv('HOOKHUB_OUTBOUND_RETENTION_DAYS', 30, 1, 3650, environment),
+    allowPrivateTargets: environment.HOOKHUB_ALLOW_PRIVATE_TARGETS ?? '',
+    httpsOnly: httpsOnly === 'true',
+    timeoutMs: integerEnv('HOOKHUB_DELIVERY_TIMEOUT_MS', 15_000, 100, 30_000, environment),
+    /** How stale the endpoint cache may be (see endpoint-directory.ts). */
+    endpointCacheMs: integerEnv('HOOKHUB_ENDPOINT_CACHE_MS', 1_000, 0, 60_000, environment),
+    maxInFlightPerEndpoint: integerEnv('HOOKHUB_MAX_IN_FLIGHT_PER_ENDPOINT', 32, 1, 1000, environment),
+  };
+}
+
+export type OutboundConfig = ReturnType<typeof loadOutboundConfig>;
+
+/** The management API's: the outbound settings plus the idempotency keys and the audit log, which only it uses. */
+export function loadManagementConfig(environment: Environment = process.env) {
+  return {
+    ...loadOutboundConfig(environment),
+    idempotencyTable: requireEnv('HOOKHUB_IDEMPOTENCY_TABLE', environment),
+    auditTable: requireEnv('HOOKHUB_AUDIT_TABLE', environment),
+    declaredEventTypes: loadSources(environment).eventTypes,
+    adminKey: loadAdminKeyLocation(environment),
+  };
+}

@@ -24,16 +24,17 @@ import { WebSocketGateway, type WebSocketRoutes } from '../../lib/local/websocke
 import { lambdaContext } from '../../lib/local/lambda-context';
 import { sqsEventOf } from '../../lib/local/sqs-event-source';
 import { localLambdaEnvironment } from '../../lib/local/lambda-environment';
+import { DEFAULT_LOCAL_OUTBOUND, LOCAL_TABLES } from '../../lib/local/local-runtime';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { signStandardWebhook } from '../../lambdas/core/verification/standard-webhooks';
-import type { TableDefinition } from '../../lambdas/adapters/dynamodb/table-definitions';
+import { OUTBOUND_TABLE_DEFINITIONS, type TableDefinition } from '../../lambdas/adapters/dynamodb/table-definitions';
 import { getReadUnits, itemSize, queryReadUnits, writeCost, type Item } from './dynamodb-units';
 import type { DynamoDbUsage, FunctionUsage, MeterReport } from './cost-table';
 import { PRICES } from './prices';
 
 const SECRET = 'whsec_aG9va2h1Yi1sb2NhbC1kZXZlbG9wbWVudC1vbmx5';
 const ADMIN_KEY = 'meter-admin-key-0123456789';
-const TABLES = { events: 'hookhub-events', connections: 'hookhub-connections' };
+const TABLES = LOCAL_TABLES;
 const BATCH_SIZE = 10;
 const UNMETERED = Symbol('unmetered');
 
@@ -289,17 +290,24 @@ async function main(): Promise<void> {
   const memory = await memorySizes();
   const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-meter-'));
   const { EVENTS_TABLE, CONNECTIONS_TABLE } = (await import(join(ROOT, 'lambdas/adapters/dynamodb/table-definitions'))) as typeof import('../../lambdas/adapters/dynamodb/table-definitions');
-  tablesByName = { [TABLES.events]: EVENTS_TABLE, [TABLES.connections]: CONNECTIONS_TABLE };
+  tablesByName = {
+    [TABLES.events]: EVENTS_TABLE,
+    [TABLES.connections]: CONNECTIONS_TABLE,
+    ...Object.fromEntries(OUTBOUND_TABLE_DEFINITIONS.map((definition) => [outboundTableName(definition), definition])),
+  };
   const dynamodb = new LocalDynamoDb(join(dataDir, 'dynamodb'));
   await dynamodb.start();
   await dynamodb.ensureTables([
     { definition: EVENTS_TABLE, tableName: TABLES.events },
     { definition: CONNECTIONS_TABLE, tableName: TABLES.connections },
+    // The inbound worker publishes each event for outbound endpoints: with none defined it reads the (empty) endpoints.
+    ...OUTBOUND_TABLE_DEFINITIONS.map((definition) => ({ definition, tableName: outboundTableName(definition) })),
   ]);
   const sqs = new SqsJsonServer({ dataDir: join(dataDir, 'sqs'), fsync: false });
   await sqs.listen();
   const deadLetter = sqs.createQueue({ name: 'hookhub-inbound-dlq', visibilityTimeoutSeconds: 30, delaySeconds: 0 });
   const inbound = sqs.createQueue({ name: 'hookhub-inbound', visibilityTimeoutSeconds: 30, delaySeconds: 0, redrive: { deadLetterQueue: deadLetter.queue, maxReceiveCount: 5 } });
+  const delivery = sqs.createQueue({ name: 'hookhub-delivery', visibilityTimeoutSeconds: 60, delaySeconds: 0 });
   const routes: Partial<WebSocketRoutes> = {};
   const websocket = new WebSocketGateway({
     connect: (event, context) => routes.connect!(event, context),
@@ -316,6 +324,7 @@ async function main(): Promise<void> {
         tables: TABLES,
         inboundQueueUrl: inbound.url,
         deadLetterQueueUrl: deadLetter.url,
+        deliveryQueueUrl: delivery.url,
         websocketCallbackUrl: websocket.callbackUrl,
       },
       {
@@ -323,6 +332,7 @@ async function main(): Promise<void> {
         adminKey: ADMIN_KEY,
         retentionDays: 30,
         logLevel: 'ERROR',
+        outbound: DEFAULT_LOCAL_OUTBOUND,
       },
     ),
     HOOKHUB_DEMO_SECRET: SECRET,
@@ -436,3 +446,17 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
+
+function outboundTableName(definition: TableDefinition): string {
+  const entry = Object.entries({
+    Endpoints: TABLES.endpoints,
+    Messages: TABLES.messages,
+    Deliveries: TABLES.deliveries,
+    Attempts: TABLES.attempts,
+    IdempotencyKeys: TABLES.idempotencyKeys,
+    Audit: TABLES.audit,
+    EventTypes: TABLES.eventTypes,
+  }).find(([logicalName]) => logicalName === definition.logicalName);
+  if (!entry) throw new Error(`no local table name for ${definition.logicalName}`);
+  return entry[1];
+}

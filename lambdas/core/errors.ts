@@ -83,6 +83,13 @@ export class NotFoundError extends HookhubError {
   }
 }
 
+/** The request conflicts with one in progress (an idempotency key whose first request has not finished). */
+export class ConflictError extends HookhubError {
+  constructor(message: string) {
+    super(message, 409, 'conflict');
+  }
+}
+
 /** Thrown at startup for an invalid configuration: never reaches a client. */
 export class ConfigurationError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

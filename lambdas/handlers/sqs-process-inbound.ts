@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadWorkerConfig } from '../config';
+import { loadOutboundConfig, loadWorkerConfig } from '../config';
 import { processInboundEvent, type ProcessInboundDeps } from '../core/events/process-inbound';
 import { decodeQueuedEvent } from '../core/events/queued-event-codec';
 import { failedAttempt } from '../core/events/failed-attempt';
@@ -23,6 +23,8 @@ import { ApiGatewayConnectionMessenger } from '../adapters/apigw-management/apig
 import { createManagementApiClient } from '../adapters/apigw-management/management-api-client';
 import { INBOUND_QUEUE } from '../adapters/sqs/queue-definitions';
 import { eventProcessors } from '../processors/registry';
+import { inboundMessage } from '../core/outbound/inbound-message';
+import { createOutboundContext } from './outbound/outbound-context';
 
 export interface WorkerDeps extends Omit<ProcessInboundDeps, 'fanOut'> {
   connections: ConnectionStore;
@@ -61,6 +63,8 @@ export function buildHandler(deps: WorkerDeps) {
 
 const config = loadWorkerConfig();
 const documentClient = createDocumentClient();
+const logger = new Logger({ serviceName: 'hookhub-worker' });
+const outbound = createOutboundContext(loadOutboundConfig(), documentClient, logger);
 
 export const handler = buildHandler({
   store: new DynamoDbEventStore(documentClient, config.eventsTable, { retentionDays: config.retentionDays }),
@@ -71,5 +75,6 @@ export const handler = buildHandler({
   now: () => new Date(),
   retentionDays: config.retentionDays,
   maxReceiveCount: INBOUND_QUEUE.maxReceiveCount,
-  logger: new Logger({ serviceName: 'hookhub-worker' }),
+  publish: (event) => outbound.publish(inboundMessage(event)),
+  logger,
 });

@@ -11,16 +11,27 @@
  */
 import { join } from 'node:path';
 import type { HookhubConfig } from '../../lambdas/core/sources/source-definition';
-import { CONNECTIONS_TABLE, EVENTS_TABLE } from '../../lambdas/adapters/dynamodb/table-definitions';
-import { INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
+import {
+  ATTEMPTS_TABLE,
+  AUDIT_TABLE,
+  CONNECTIONS_TABLE,
+  DELIVERIES_TABLE,
+  ENDPOINTS_TABLE,
+  EVENT_TYPES_TABLE,
+  EVENTS_TABLE,
+  IDEMPOTENCY_TABLE,
+  MESSAGES_TABLE,
+} from '../../lambdas/adapters/dynamodb/table-definitions';
+import { DELIVERY_QUEUE, INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
 import { LocalDynamoDb } from './local-dynamodb';
-import { localLambdaEnvironment } from './lambda-environment';
+import { localLambdaEnvironment, type LocalOutboundSettings, type LocalTableNames } from './lambda-environment';
 import { SqsJsonServer } from './sqs/sqs-json-server';
 import { LocalInboundQueue } from './sqs/local-inbound-queue';
+import { LocalDeliveryQueue } from './sqs/local-delivery-queue';
 import { HttpApiGateway, type HttpLambda } from './http-api-gateway';
 import { DEFAULT_ROUTE_FUNCTION, HTTP_ROUTES, type HttpFunctionName } from '../../lambdas/handlers/http/http-routes';
 import { WebSocketGateway, type WebSocketRoutes } from './websocket-gateway';
-import { InboundWorker } from './inbound-worker';
+import { QueueWorker } from './queue-worker';
 
 export interface LocalRuntimeOptions {
   config: HookhubConfig;
@@ -45,7 +56,23 @@ export interface LocalRuntimeOptions {
   ttlSweepIntervalMs?: number;
   logLevel?: string;
   retentionDays?: number;
+  /** Outbound delivery settings; each has a default that suits development (see DEFAULT_LOCAL_OUTBOUND). */
+  outbound?: Partial<LocalOutboundSettings>;
+  /** Parallel pollers of the delivery queue. @default 64 (each holds one batch; see in-flight-tries.ts) */
+  deliveryConcurrency?: number;
 }
+
+/**
+ * Development defaults: loopback is reachable (the receivers a developer runs on this machine), a short timeout
+ * would hide nothing the 15 s one shows, so it stays.
+ */
+export const DEFAULT_LOCAL_OUTBOUND: LocalOutboundSettings = {
+  retentionDays: 30,
+  allowPrivateTargets: '127.0.0.0/8,::1/128',
+  httpsOnly: false,
+  timeoutMs: 15_000,
+  endpointCacheMs: 1_000,
+};
 
 export interface LocalRuntime {
   httpUrl: string;
@@ -54,16 +81,35 @@ export interface LocalRuntime {
   dynamodbEndpoint: string;
   inboundQueueUrl: string;
   deadLetterQueueUrl: string;
-  tables: { events: string; connections: string };
+  deliveryQueueUrl: string;
+  deliveryDeadLetterQueueUrl: string;
+  tables: LocalTableNames;
   stop(): Promise<void>;
 }
 
-export const LOCAL_TABLES = { events: 'hookhub-events', connections: 'hookhub-connections' };
+export const LOCAL_TABLES: LocalTableNames = {
+  events: 'hookhub-events',
+  connections: 'hookhub-connections',
+  endpoints: 'hookhub-endpoints',
+  messages: 'hookhub-messages',
+  deliveries: 'hookhub-deliveries',
+  attempts: 'hookhub-attempts',
+  idempotencyKeys: 'hookhub-idempotency-keys',
+  audit: 'hookhub-audit',
+  eventTypes: 'hookhub-event-types',
+};
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const tables = [
     { definition: EVENTS_TABLE, tableName: LOCAL_TABLES.events },
     { definition: CONNECTIONS_TABLE, tableName: LOCAL_TABLES.connections },
+    { definition: ENDPOINTS_TABLE, tableName: LOCAL_TABLES.endpoints },
+    { definition: MESSAGES_TABLE, tableName: LOCAL_TABLES.messages },
+    { definition: DELIVERIES_TABLE, tableName: LOCAL_TABLES.deliveries },
+    { definition: ATTEMPTS_TABLE, tableName: LOCAL_TABLES.attempts },
+    { definition: IDEMPOTENCY_TABLE, tableName: LOCAL_TABLES.idempotencyKeys },
+    { definition: AUDIT_TABLE, tableName: LOCAL_TABLES.audit },
+    { definition: EVENT_TYPES_TABLE, tableName: LOCAL_TABLES.eventTypes },
   ];
   const dynamodb = new LocalDynamoDb(join(options.dataDir, 'dynamodb'), { fsync: options.fsync ?? false });
   await dynamodb.start();
@@ -79,6 +125,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     delaySeconds: 0,
     redrive: { deadLetterQueue: deadLetter.queue, maxReceiveCount: INBOUND_QUEUE.maxReceiveCount },
   });
+  const deliveryDeadLetter = sqs.createQueue({ name: 'hookhub-delivery-dlq', visibilityTimeoutSeconds: 30, delaySeconds: 0 });
+  // The delivery worker's batch can take the 15 s request timeout; the queue hides a batch well past it.
+  const delivery = sqs.createQueue({
+    name: 'hookhub-delivery',
+    visibilityTimeoutSeconds: Math.max(visibilityTimeoutSeconds, 60),
+    delaySeconds: 0,
+    redrive: { deadLetterQueue: deliveryDeadLetter.queue, maxReceiveCount: DELIVERY_QUEUE.maxReceiveCount },
+  });
+  const outbound: LocalOutboundSettings = { ...DEFAULT_LOCAL_OUTBOUND, retentionDays: options.retentionDays ?? 30, ...options.outbound };
 
   // Bound after the handler modules load: they need the WebSocket callback URL in their environment first.
   const websocketRoutes: Partial<WebSocketRoutes> = {};
@@ -98,27 +153,40 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         tables: LOCAL_TABLES,
         inboundQueueUrl: inbound.url,
         deadLetterQueueUrl: deadLetter.url,
+        deliveryQueueUrl: delivery.url,
         websocketCallbackUrl: websocket.callbackUrl,
       },
-      { config: options.config, adminKey: options.adminKey, retentionDays: options.retentionDays ?? 30, logLevel: options.logLevel ?? 'WARN' },
+      { config: options.config, adminKey: options.adminKey, retentionDays: options.retentionDays ?? 30, logLevel: options.logLevel ?? 'WARN', outbound },
     ),
   );
 
-  // The worker's thread gets a copy of this environment, so it starts after the variables above are set.
-  const worker = new InboundWorker({
+  // The workers' threads get a copy of this environment, so they start after the variables above are set.
+  const worker = new QueueWorker({
     environment: { ...process.env },
+    handler: 'sqs-process-inbound',
+    batchSize: INBOUND_QUEUE.batchSize,
     queueUrl: inbound.url,
     queueArn: 'arn:aws:sqs:local:000000000000:hookhub-inbound',
     concurrency: options.workerConcurrency ?? 2,
     processorsModule: options.processorsModule,
   });
-  const [ingest, readApi, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
+  const deliveryWorker = new QueueWorker({
+    environment: { ...process.env },
+    handler: 'sqs-deliver',
+    batchSize: DELIVERY_QUEUE.batchSize,
+    queueUrl: delivery.url,
+    queueArn: 'arn:aws:sqs:local:000000000000:hookhub-delivery',
+    concurrency: options.deliveryConcurrency ?? 64,
+  });
+  const [ingest, readApi, managementApi, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
     import('../../lambdas/handlers/http-ingest'),
     import('../../lambdas/handlers/http-read-api'),
+    import('../../lambdas/handlers/http-management-api'),
     import('../../lambdas/handlers/ws-connect'),
     import('../../lambdas/handlers/ws-disconnect'),
     import('../../lambdas/handlers/ws-default'),
     worker.start(),
+    deliveryWorker.start(),
   ]);
   websocketRoutes.connect = wsConnect.handler;
   websocketRoutes.disconnect = wsDisconnect.handler;
@@ -129,6 +197,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     // same handler, verification and encoding, without an SDK call and a loopback round trip per request.
     'http-ingest': ingest.buildHandler(ingest.ingestDeps(new LocalInboundQueue(inbound.queue))) as unknown as HttpLambda,
     'http-read-api': readApi.handler as unknown as HttpLambda,
+    // Publishing queues through the same in-process path into the durable delivery queue.
+    'http-management-api': managementApi.buildHandler(managementApi.managementDeps(new LocalDeliveryQueue(delivery.queue))) as unknown as HttpLambda,
   };
   const http = new HttpApiGateway([
     ...HTTP_ROUTES.map((route) => ({ ...route, handler: httpLambdas[route.functionName] })),
@@ -148,10 +218,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     dynamodbEndpoint: dynamodb.endpoint,
     inboundQueueUrl: inbound.url,
     deadLetterQueueUrl: deadLetter.url,
+    deliveryQueueUrl: delivery.url,
+    deliveryDeadLetterQueueUrl: deliveryDeadLetter.url,
     tables: LOCAL_TABLES,
     async stop() {
       clearInterval(sweep);
-      await worker.stop();
+      await Promise.all([worker.stop(), deliveryWorker.stop()]);
       await http.close();
       await websocket.close();
       await sqs.close();

@@ -86,6 +86,7 @@ describe('decodePayload on a record stored before the limit existed', () => {
       now: () => new Date('2026-11-23T10:00:01.000Z'),
       retentionDays: 30,
       maxReceiveCount: 5,
+    publish: async () => undefined,
     });
     expect(outcome).toMatchObject({ outcome: 'processed', fanOut: { sent: 1 } });
     const stored = (await store.get(queued.id))!;

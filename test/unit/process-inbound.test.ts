@@ -12,6 +12,7 @@ const delivery = (messageId: string, receiveCount = 1) => ({ messageId, receiveC
 function setup(options: { processor?: (event: StoredEvent) => Promise<void> } = {}) {
   const store = new InMemoryEventStore();
   const fannedOut: string[] = [];
+  const published: string[] = [];
   let clock = Date.parse('2026-11-23T10:00:01.000Z');
   const deps: ProcessInboundDeps = {
     store,
@@ -24,8 +25,9 @@ function setup(options: { processor?: (event: StoredEvent) => Promise<void> } = 
     now: () => new Date(clock),
     retentionDays: 30,
     maxReceiveCount: 5,
+    publish: async (event) => published.push(event.id),
   };
-  return { store, fannedOut, deps, advance: (ms: number) => (clock += ms) };
+  return { store, fannedOut, published, deps, advance: (ms: number) => (clock += ms) };
 }
 
 const failingOnce = () => {
@@ -38,20 +40,31 @@ const failingOnce = () => {
 
 describe('processInboundEvent', () => {
   it('stores a new event as processed, with TTL, and fans it out once', async () => {
-    const { store, fannedOut, deps } = setup();
+    const { store, fannedOut, published, deps } = setup();
     expect(await processInboundEvent(queued(), delivery('m1'), deps)).toMatchObject({ outcome: 'processed', attempts: 1 });
     const stored = await store.get(id);
     expect(stored).toMatchObject({ status: 'processed', attempts: 1, duplicates: 0, ownerMessageId: 'm1', processedAt: '2026-11-23T10:00:01.000Z' });
     expect(stored!.expiresAt).toBe(Date.parse('2026-11-23T10:00:01.000Z') / 1000 + 30 * 86_400);
     expect(fannedOut).toEqual(['m1']);
+    expect(published).toEqual([id]);
   });
 
-  it('acknowledges a second copy (another message) as a duplicate without fanning out again', async () => {
-    const { store, fannedOut, deps } = setup();
+  it('acknowledges a second copy (another message) as a duplicate without fanning out or publishing again', async () => {
+    const { store, fannedOut, published, deps } = setup();
     await processInboundEvent(queued(), delivery('m1'), deps);
     expect(await processInboundEvent(queued(), delivery('m2'), deps)).toEqual({ outcome: 'duplicate', eventId: id });
     expect((await store.get(id))!.duplicates).toBe(1);
     expect(fannedOut).toHaveLength(1);
+    expect(published).toHaveLength(1);
+  });
+
+  it('records the event as failed and rethrows when publishing it as an outbound message fails', async () => {
+    const { store, deps } = setup();
+    deps.publish = async () => {
+      throw new Error('delivery queue unavailable');
+    };
+    await expect(processInboundEvent(queued(), delivery('m1'), deps)).rejects.toThrow('delivery queue unavailable');
+    expect(await store.get(id)).toMatchObject({ status: 'failed', lastError: 'Error: delivery queue unavailable' });
   });
 
   it('pushes again on a newer delivery of the owning message after processing, without counting a duplicate', async () => {

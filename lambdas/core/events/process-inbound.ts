@@ -44,6 +44,8 @@ export interface ProcessInboundDeps {
   retentionDays: number;
   /** Receives before SQS moves the message to the dead-letter queue (see finalDeliveryGuard below). */
   maxReceiveCount: number;
+  /** Publishes the processed event as an outbound message (`{source}.{type}`) for the endpoints that want it. */
+  publish: (event: StoredEvent) => Promise<unknown>;
 }
 
 /**
@@ -97,6 +99,7 @@ export async function processInboundEvent(
       await processor(event);
     }
     const fanOut = await deps.fanOut(event);
+    await deps.publish(event);
     // Takes the failed mark back, unless another copy took the event over meanwhile (then that copy records it).
     if (finalDelivery) await deps.store.markProcessed(event, claim, deps.now().toISOString());
     return { outcome: 'processed', eventId: event.id, attempts: event.attempts, fanOut };

@@ -30,12 +30,19 @@ export function realtimeMessage(event: StoredEvent): string {
   return JSON.stringify({ type: 'event', event: { ...envelope, payloadOmitted: true, payloadPath: eventReadPath(event.id) } });
 }
 
-export async function fanOutEvent(
-  event: StoredEvent,
-  deps: { connections: SubscriberDirectory; messenger: ConnectionMessenger; onPushError?: (connectionId: string, error: unknown) => void },
-): Promise<FanOutResult> {
-  const subscribers = await deps.connections.findSubscribers(patternsMatching(event.channel));
-  const data = realtimeMessage(event);
+export interface FanOutDeps {
+  connections: SubscriberDirectory;
+  messenger: ConnectionMessenger;
+  onPushError?: (connectionId: string, error: unknown) => void;
+}
+
+export async function fanOutEvent(event: StoredEvent, deps: FanOutDeps): Promise<FanOutResult> {
+  return pushToChannel(event.channel, realtimeMessage(event), deps);
+}
+
+/** Pushes one frame to every connection subscribed to `channel` (or to a pattern matching it). */
+export async function pushToChannel(channel: string, data: string, deps: FanOutDeps): Promise<FanOutResult> {
+  const subscribers = await deps.connections.findSubscribers(patternsMatching(channel));
   const result: FanOutResult = { sent: 0, gone: 0, failed: 0 };
   await Promise.all(
     subscribers.map(async (connectionId) => {

@@ -119,6 +119,20 @@ function buildConfigSchema() {
   const hookhubConfigSchema = z
     .object({
       sources: z.array(sourceSchema).check(z.minLength(1, 'declare at least one source')),
+      /**
+       * The application's own outbound event types, for the catalog (GET /api/event-types): what a subscriber can
+       * pick, with a description and an example payload. Publishing an undeclared type is accepted all the same.
+       */
+      eventTypes: z._default(
+        z.array(
+          z.object({
+            name: z.string().check(z.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dotted segments of letters, digits, - or _')),
+            description: z._default(z.string(), ''),
+            example: z.optional(z.unknown()),
+          }),
+        ),
+        [],
+      ),
     })
     .check(
       z.superRefine((config, context) => {
@@ -126,6 +140,11 @@ function buildConfigSchema() {
         for (const source of config.sources) {
           if (seen.has(source.id)) context.addIssue({ code: 'custom', input: config, message: `duplicate source id '${source.id}'` });
           seen.add(source.id);
+        }
+        const types = new Set<string>();
+        for (const eventType of config.eventTypes) {
+          if (types.has(eventType.name)) context.addIssue({ code: 'custom', input: config, message: `duplicate event type '${eventType.name}'` });
+          types.add(eventType.name);
         }
       }),
     );
@@ -137,6 +156,7 @@ let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
 
 export type HookhubConfig = z.infer<ReturnType<typeof buildConfigSchema>>;
 export type SourceDefinition = HookhubConfig['sources'][number];
+export type DeclaredEventType = HookhubConfig['eventTypes'][number];
 export type Verification = SourceDefinition['verification'];
 /** What the config file may omit (defaults filled in by parsing). */
 export type HookhubConfigInput = z.input<ReturnType<typeof buildConfigSchema>>;

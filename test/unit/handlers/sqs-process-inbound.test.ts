@@ -36,6 +36,7 @@ function setup() {
     now: () => new Date(),
     retentionDays: 30,
     maxReceiveCount: 5,
+    publish: async () => undefined,
     logger,
   });
   return { store, connections, messenger, handler, logger };

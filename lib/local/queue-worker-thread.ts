@@ -1,27 +1,26 @@
 /**
- * The inbound worker's thread (see inbound-worker.ts): the `sqs-process-inbound` handler module behind an SQS event
- * source, with the real SDK clients against the local endpoints (SQS on the main thread, dynalite on its own
+ * A queue worker's thread (see queue-worker.ts): a handler module (`sqs-process-inbound`, `sqs-deliver`) behind an
+ * SQS event source, with the real SDK clients against the local endpoints (SQS on the main thread, dynalite on its own
  * thread, @connections on the WebSocket gateway). The handler reads its configuration from this thread's copy of the
  * environment at import, as on a Lambda cold start.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
 import type { EventProcessor } from '../../lambdas/core/ports';
-import type * as WorkerHandler from '../../lambdas/handlers/sqs-process-inbound';
+import type { SQSEvent, Context, SQSBatchResponse } from 'aws-lambda';
 import { eventProcessors } from '../../lambdas/processors/registry';
 import { SqsEventSource, type SqsLambda } from './sqs-event-source';
-import type { InboundWorkerData, InboundWorkerMessage } from './inbound-worker';
+import type { QueueWorkerData, QueueWorkerMessage } from './queue-worker';
 
-const data = workerData as InboundWorkerData;
+const data = workerData as QueueWorkerData;
 
-function tell(message: InboundWorkerMessage): void {
+function tell(message: QueueWorkerMessage): void {
   parentPort!.postMessage(message);
 }
 
 function main(): void {
   // Loaded through tsx's require hook (typescript-thread.js): an import() here would bypass it.
-  const worker = require('../../lambdas/handlers/sqs-process-inbound') as typeof WorkerHandler;
+  const worker = require(`../../lambdas/handlers/${data.handler}`) as { handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void> };
   if (data.processorsModule) {
     const extra = require(data.processorsModule) as { eventProcessors?: Record<string, EventProcessor> };
     Object.assign(eventProcessors, extra.eventProcessors ?? {});
@@ -33,10 +32,10 @@ function main(): void {
     queueUrl: data.queueUrl,
     queueArn: data.queueArn,
     handler: worker.handler as unknown as SqsLambda,
-    functionName: 'sqs-process-inbound',
-    batchSize: INBOUND_QUEUE.batchSize,
+    functionName: data.handler,
+    batchSize: data.batchSize,
     concurrency: data.concurrency,
-    onError: (error) => console.error('[sqs-process-inbound]', error),
+    onError: (error) => console.error(`[${data.handler}]`, error),
   });
   parentPort!.on('message', (message: 'stop') => {
     if (message !== 'stop') return;

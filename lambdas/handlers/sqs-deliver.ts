@@ -1,0 +1,78 @@
+/**
+ * Delivery queue consumer: tries each task of the batch (core/outbound/deliver-tasks.ts) and answers SQS per
+ * record. A task not due yet (a wait longer than SQS's 15-minute delay) is hidden again with
+ * ChangeMessageVisibility and reported as a batch item failure, so SQS keeps it; a malformed task is reported too,
+ * and reaches the dead-letter queue after maxReceiveCount. If recording the batch fails, every record is retried.
+ */
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { loadOutboundConfig } from '../config';
+import { decodeDeliveryTask } from '../core/outbound/delivery-task-codec';
+import { deliverTasks, type DeliverDeps } from '../core/outbound/deliver-tasks';
+import { InFlightTries } from '../core/outbound/in-flight-tries';
+import type { DeliveryTask } from '../core/outbound/outbound-model';
+import { createDocumentClient } from '../adapters/dynamodb/document-client';
+import { DynamoDbRateLimiter } from '../adapters/dynamodb/rate-limiter';
+import { createOutboundContext } from './outbound/outbound-context';
+
+export interface DeliverHandlerDeps {
+  deliver: DeliverDeps;
+  /** Hides a received message for `seconds` more (SQS ChangeMessageVisibility). */
+  hide: (receiptHandle: string, seconds: number) => Promise<void>;
+  logger: Logger;
+}
+
+export function buildHandler(deps: DeliverHandlerDeps) {
+  return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const failures: string[] = [];
+    const decoded: { messageId: string; receiptHandle: string; task: DeliveryTask }[] = [];
+    for (const record of event.Records) {
+      try {
+        decoded.push({ messageId: record.messageId, receiptHandle: record.receiptHandle, task: decodeDeliveryTask(record.body) });
+      } catch (error) {
+        deps.logger.error('malformed delivery task', { messageId: record.messageId, error: error as Error });
+        failures.push(record.messageId);
+      }
+    }
+    const { results, summary } = await deliverTasks(
+      decoded.map((entry) => entry.task),
+      deps.deliver,
+    );
+    await Promise.all(
+      results.map(async (result, index) => {
+        if (result.kind !== 'wait') return;
+        const { messageId, receiptHandle } = decoded[index]!;
+        await deps.hide(receiptHandle, result.seconds);
+        failures.push(messageId);
+      }),
+    );
+    deps.logger.info('batch delivered', { ...summary, waiting: results.filter((result) => result.kind === 'wait').length });
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  }).use(injectLambdaContext(deps.logger));
+}
+
+const config = loadOutboundConfig();
+const logger = new Logger({ serviceName: 'hookhub-deliver' });
+const documents = createDocumentClient();
+const context = createOutboundContext(config, documents, logger);
+const sqs = new SQSClient({});
+
+export const handler = buildHandler({
+  deliver: {
+    ...context.attemptDeps,
+    endpoints: context.endpoints,
+    endpointStore: context.endpointStore,
+    log: context.log,
+    rateLimiter: new DynamoDbRateLimiter(documents, config.attemptsTable),
+    queue: context.queue,
+    ops: context.ops,
+    inFlight: new InFlightTries({ maxPerEndpoint: config.maxInFlightPerEndpoint, slowAfterMs: 2_000 }),
+  },
+  hide: async (receiptHandle, seconds) => {
+    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: config.deliveryQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));
+  },
+  logger,
+});
