@@ -222,6 +222,5 @@ export function checkTargetUrl(url: string, options: { httpsOnly: boolean }): UR
   if (options.httpsOnly && parsed.protocol !== 'https:') {
     throw new BadRequestError('url: must use https (this hookhub delivers over https only)');
   }
-  if (parsed.hostname === '') throw new BadRequestError('url: has no host');
   return parsed;
 }
