@@ -8,7 +8,8 @@ import { signStandardWebhook } from '../verification/standard-webhooks';
 import type { OutgoingRequest } from './outbound-ports';
 
 export const DELIVERY_USER_AGENT = 'hookhub-webhooks/1.0';
-export const REDACTED = '[redacted]';
+/** What the attempt log and the API show in place of a custom header's value. */
+export const REDACTED_HEADER_VALUE = '[redacted]';
 
 export function buildDeliveryRequest(input: {
   url: string;
@@ -48,7 +49,7 @@ export function requestHeadersForLog(headers: Record<string, string>, customHead
   const custom = new Set(customHeaderNames.map((name) => name.toLowerCase()));
   const logged: NameValueMap = emptyNameValueMap();
   for (const [name, value] of Object.entries(headers)) {
-    logged[name] = custom.has(name.toLowerCase()) ? REDACTED : value;
+    logged[name] = custom.has(name.toLowerCase()) ? REDACTED_HEADER_VALUE : value;
   }
   return logged;
 }

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { BadRequestError } from '../errors';
 import { emptyNameValueMap, type NameValueMap } from '../name-value-map';
+import { REDACTED_HEADER_VALUE } from './delivery-request';
 import type { Endpoint } from './outbound-model';
 import type { EndpointSettings } from './outbound-ports';
 
@@ -27,7 +28,6 @@ export const ENDPOINT_INPUT_LIMITS = {
 } as const;
 
 export const DEFAULT_FAILURE_THRESHOLD = 5;
-export const REDACTED_HEADER_VALUE = '[redacted]';
 
 /**
  * Headers hookhub sets itself: the signature headers (a custom `webhook-signature` would break every receiver's
