@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createTableInput, LocalDynamoDb } from '../../../lib/local/local-dynamodb';
 import {
@@ -55,7 +55,8 @@ async function freshTable(definition: TableDefinition): Promise<string> {
   const input = createTableInput(definition, tableName);
   if (input.GlobalSecondaryIndexes?.length === 0) delete input.GlobalSecondaryIndexes;
   await client.send(new CreateTableCommand(input));
-  await waitUntilTableExists({ client, maxWaitTime: 10, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
+  // dynalite answers CreateTable before the table takes writes (CREATING for a tick, even at createTableMs 0).
+  while ((await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus !== 'ACTIVE') await new Promise((resolve) => setTimeout(resolve, 5));
   return tableName;
 }
 
