@@ -16,8 +16,11 @@ const DAYS_AT_ONCE = 8;
 
 const CURSOR_FIELDS = {
   day: { pattern: /^\d{4}-\d{2}-\d{2}$/ },
-  /** The last id listed of that day; absent when the day is to be read from its newest record. */
-  key: { pattern: /^[0-9A-Za-z_-]{1,100}$/, optional: true },
+  /**
+   * The last id listed of that day; absent when the day is to be read from its newest record. Any printable id is
+   * safe: it only bounds a key condition (`id < :before`) within the day's partition.
+   */
+  key: { pattern: /^[\x21-\x7e]{1,200}$/, optional: true },
 };
 
 export interface AuditLogOptions {

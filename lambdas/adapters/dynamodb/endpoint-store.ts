@@ -39,7 +39,7 @@ export class DynamoDbEndpointStore implements EndpointStore {
 
   async create(endpoint: Endpoint): Promise<void> {
     try {
-      await this.documents.send(new PutCommand({ TableName: this.tableName, Item: definedOnly(endpoint), ConditionExpression: 'attribute_not_exists(id)' }));
+      await this.documents.send(new PutCommand({ TableName: this.tableName, Item: { ...definedOnly(endpoint), secrets: endpoint.secrets.map(definedOnly) }, ConditionExpression: 'attribute_not_exists(id)' }));
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new Error(`endpoint ${endpoint.id} exists already`, { cause: error });
       throw error;

@@ -22,11 +22,12 @@ export class DynamoDbRateLimiter implements RateLimiter {
   async take(endpointId: string, wanted: number, limitPerSecond: number, nowMs: number): Promise<number> {
     const second = Math.floor(nowMs / 1000);
     const key = { endpointId, entry: `rate#${second}` };
-    let asking = Math.min(Math.floor(wanted), Math.floor(limitPerSecond));
+    const limit = Math.floor(limitPerSecond);
+    let asking = Math.min(Math.floor(wanted), limit);
     for (let take = 1; asking > 0 && take <= MAX_TAKES; take++) {
-      const used = await this.add(key, asking, limitPerSecond, second + WINDOW_TTL_SECONDS);
+      const used = await this.add(key, asking, limit, second + WINDOW_TTL_SECONDS);
       if (used === undefined) return asking;
-      asking = Math.min(asking, limitPerSecond - used);
+      asking = Math.min(asking, limit - used);
     }
     return 0;
   }
