@@ -5,6 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { HookhubStack } from '../../lib/hookhub-stack';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { HTTP_ROUTES, routeKeyOf } from '../../lambdas/handlers/http/http-routes';
+import { TABLE_DEFINITIONS } from '../../lambdas/adapters/dynamodb/table-definitions';
 
 const config = parseHookhubConfig({
   sources: [
@@ -35,6 +36,13 @@ function statementsOf(roleLogicalId: string): Array<{ Action: string | string[];
   return Object.values(policies)
     .filter((policy) => (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleLogicalId))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+function tableNamed(logicalName: string): { DeletionPolicy?: string; Properties: Record<string, unknown> } {
+  const tables = template.findResources('AWS::DynamoDB::Table');
+  const ids = Object.keys(tables).filter((id) => new RegExp(`^Storage${logicalName}[0-9A-F]{8}$`).test(id));
+  if (ids.length !== 1) throw new Error(`expected one table ${logicalName}, found ${ids.join(', ') || 'none'}`);
+  return tables[ids[0]!] as { DeletionPolicy?: string; Properties: Record<string, unknown> };
 }
 
 const actionsOf = (roleLogicalId: string) => statementsOf(roleLogicalId).flatMap((statement) => [statement.Action].flat());
@@ -97,6 +105,33 @@ describe('storage', () => {
         ],
       }),
     });
+  });
+
+  it('declares every shared table definition: on-demand, PITR, AWS-managed encryption, its keys, TTL and indexes', () => {
+    for (const definition of TABLE_DEFINITIONS) {
+      const table = tableNamed(definition.logicalName);
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true },
+        KeySchema: [
+          { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
+          ...(definition.sortKey ? [{ AttributeName: definition.sortKey.name, KeyType: 'RANGE' }] : []),
+        ],
+      });
+      const indexNames = ((table.Properties.GlobalSecondaryIndexes ?? []) as Array<{ IndexName: string }>).map((index) => index.IndexName);
+      expect(indexNames).toEqual(definition.indexes.map((index) => index.indexName));
+    }
+  });
+
+  it('retains the outbound data of record and deletes what can be rebuilt', () => {
+    for (const name of ['Endpoints', 'Messages', 'Deliveries', 'Attempts', 'Audit']) {
+      expect({ name, policy: tableNamed(name).DeletionPolicy }).toEqual({ name, policy: 'Retain' });
+    }
+    for (const name of ['IdempotencyKeys', 'EventTypes']) {
+      expect({ name, policy: tableNamed(name).DeletionPolicy }).toEqual({ name, policy: 'Delete' });
+    }
   });
 
   it('keeps connections with TTL and a channel index, deleted with the stack', () => {
