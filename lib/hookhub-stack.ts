@@ -7,6 +7,8 @@ import { Alarms } from './constructs/alarms';
 import { deployableSourcesJson } from './constructs/deployable-config';
 import { IngestApi } from './constructs/ingest-api';
 import { InboundPipeline } from './constructs/inbound-pipeline';
+import { ManagementApi } from './constructs/management-api';
+import { OutboundDelivery } from './constructs/outbound-delivery';
 import { ReadApi } from './constructs/read-api';
 import { RealtimeApi } from './constructs/realtime-api';
 import type { RouteThrottle } from './constructs/route-throttles';
@@ -20,6 +22,23 @@ export interface HookhubStackProps extends StackProps {
   dataRemovalPolicy?: RemovalPolicy;
   /** Throttles and concurrency caps against floods; each has its own default (see HookhubLimits). */
   limits?: HookhubLimits;
+  /** Outbound webhooks: delivery settings, the delivery worker's concurrency and the management API's throttle. */
+  outbound?: HookhubOutboundProps;
+}
+
+export interface HookhubOutboundProps {
+  /** Days outbound messages, deliveries and attempts are kept before DynamoDB TTL removes them. @default the stack's retentionDays */
+  retentionDays?: number;
+  /** CIDRs webhooks may be sent to although they are not global addresses. @default none */
+  allowPrivateTargets?: string[];
+  /** Refuse endpoint URLs that are not https. @default false */
+  httpsOnly?: boolean;
+  /** Concurrency reserved for the delivery worker; `false` on accounts whose quota cannot spare it. @default 20 */
+  workerReservedConcurrency?: number | false;
+  /** Most concurrent delivery worker invocations the delivery queue may start; at most the reservation. @default 20 */
+  workerMaxConcurrency?: number;
+  /** Each management route (`/api/endpoints…`, `/api/messages…`, `/api/attempts…`, `/api/event-types`, `/api/audit`). @default 20 rps, burst 40 */
+  managementThrottle?: RouteThrottle;
 }
 
 /** See docs/decisions.md, "Abuse limits", for why each exists and what its default allows. */
@@ -74,9 +93,47 @@ export class HookhubStack extends Stack {
       adminKey: adminKey.secret,
       retentionDays,
     });
+    const outbound = props.outbound ?? {};
+    const outboundTables = {
+      endpoints: storage.endpointsTable,
+      messages: storage.messagesTable,
+      deliveries: storage.deliveriesTable,
+      attempts: storage.attemptsTable,
+      eventTypes: storage.eventTypesTable,
+    };
+    const outboundSettings = {
+      retentionDays: outbound.retentionDays ?? retentionDays,
+      allowPrivateTargets: outbound.allowPrivateTargets,
+      httpsOnly: outbound.httpsOnly,
+    };
+    const delivery = new OutboundDelivery(this, 'OutboundDelivery', {
+      tables: outboundTables,
+      connectionsTable: storage.connectionsTable,
+      settings: outboundSettings,
+      workerReservedConcurrency: outbound.workerReservedConcurrency,
+      workerMaxConcurrency: outbound.workerMaxConcurrency,
+    });
+    // Every processed inbound event is also published as an outbound message.
+    delivery.bindPublisher(pipeline.worker);
+    const management = new ManagementApi(this, 'ManagementApi', {
+      httpApi: ingest.httpApi,
+      stage: ingest.stage,
+      throttle: outbound.managementThrottle,
+      tables: outboundTables,
+      idempotencyTable: storage.idempotencyTable,
+      auditTable: storage.auditTable,
+      connectionsTable: storage.connectionsTable,
+      deliveryQueue: delivery.queue,
+      adminKey: adminKey.secret,
+      sourcesJson,
+      settings: outboundSettings,
+    });
     const realtime = new RealtimeApi(this, 'RealtimeApi', { connectionsTable: storage.connectionsTable, adminKey: adminKey.secret });
-    pipeline.worker.function.addEnvironment('HOOKHUB_WS_CALLBACK_URL', realtime.callbackUrl);
-    realtime.grantPush(pipeline.worker);
+    // The inbound worker pushes events; the delivery worker and the management API push operational events (`ops`).
+    for (const pusher of [pipeline.worker, delivery.worker, management.function]) {
+      pusher.function.addEnvironment('HOOKHUB_WS_CALLBACK_URL', realtime.callbackUrl);
+      realtime.grantPush(pusher);
+    }
     this.alarms = new Alarms(this, 'Alarms', { httpApi: ingest.httpApi, ingest: ingest.ingest, worker: pipeline.worker });
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `${ingest.url}hooks/` });
@@ -84,5 +141,6 @@ export class HookhubStack extends Stack {
     new CfnOutput(this, 'WebSocketUrl', { value: realtime.url });
     new CfnOutput(this, 'AdminKeySecretArn', { value: adminKey.secret.secretArn });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: pipeline.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeliveryDeadLetterQueueUrl', { value: delivery.deadLetterQueue.queueUrl });
   }
 }

@@ -3,7 +3,7 @@
  * this queue) and an alarm as soon as anything lands in the DLQ. The event source caps how far the worker scales,
  * so a backlog drains steadily instead of taking the account's concurrency from ingest and the APIs.
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import { INBOUND_QUEUE, WORKER_TIMEOUT_SECONDS } from '../../lambdas/adapters/sqs/queue-definitions';
 import { HookhubFunction } from './hookhub-function';
 import { tableIndexesFinding } from './nag-findings';
+import { stackQueueName } from './queue-names';
 
 export interface InboundPipelineProps {
   eventsTable: ITable;
@@ -28,8 +29,6 @@ export interface InboundPipelineProps {
 }
 
 export const DEFAULT_WORKER_MAX_CONCURRENCY = 50;
-/** SQS queue names are at most 80 characters; the inbound queue is `<stack name>-inbound`. */
-const MAX_QUEUE_NAME_LENGTH = 80;
 
 export class InboundPipeline extends Construct {
   public readonly queue: Queue;
@@ -39,15 +38,8 @@ export class InboundPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: InboundPipelineProps) {
     super(scope, id);
-    // The DLQ's redrive-allow policy names the inbound queue while the inbound queue's redrive policy names the
-    // DLQ; referencing both by attribute would be a cycle CloudFormation cannot order, so the inbound queue gets
-    // a physical name and the DLQ refers to its ARN by that name.
-    const stack = Stack.of(this);
-    const queueName = `${stack.stackName}-inbound`;
-    if (queueName.length > MAX_QUEUE_NAME_LENGTH) {
-      throw new Error(`stack name '${stack.stackName}' is too long: the inbound queue is named '${queueName}' and SQS allows ${MAX_QUEUE_NAME_LENGTH} characters (use a stack name of at most ${MAX_QUEUE_NAME_LENGTH - '-inbound'.length})`);
-    }
-    const queueArn = stack.formatArn({ service: 'sqs', resource: queueName });
+    // Named, so that the DLQ's redrive-allow policy can name it without a cycle (see queue-names.ts).
+    const { queueName, queueArn } = stackQueueName(this, 'inbound');
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       retentionPeriod: Duration.days(INBOUND_QUEUE.deadLetterRetentionDays),
       // A redriven message must fit back into the inbound queue, and a parked one must fit here.

@@ -2,22 +2,59 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { CONNECTIONS_TABLE, EVENTS_TABLE, type KeyAttribute, type TableDefinition } from '../../lambdas/adapters/dynamodb/table-definitions';
+import {
+  ATTEMPTS_TABLE,
+  AUDIT_TABLE,
+  CONNECTIONS_TABLE,
+  DELIVERIES_TABLE,
+  ENDPOINTS_TABLE,
+  EVENT_TYPES_TABLE,
+  EVENTS_TABLE,
+  IDEMPOTENCY_TABLE,
+  MESSAGES_TABLE,
+  type KeyAttribute,
+  type TableDefinition,
+} from '../../lambdas/adapters/dynamodb/table-definitions';
 
 export interface StorageProps {
-  /** What happens to the event store when the stack is deleted. @default RemovalPolicy.RETAIN */
+  /**
+   * What happens to the tables that hold data of record (events; outbound endpoints, messages, deliveries, attempts
+   * and audit) when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
   removalPolicy?: RemovalPolicy;
 }
 
 export class Storage extends Construct {
   public readonly eventsTable: ITable;
   public readonly connectionsTable: ITable;
+  public readonly endpointsTable: ITable;
+  public readonly messagesTable: ITable;
+  public readonly deliveriesTable: ITable;
+  public readonly attemptsTable: ITable;
+  public readonly idempotencyTable: ITable;
+  public readonly auditTable: ITable;
+  public readonly eventTypesTable: ITable;
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
     super(scope, id);
-    this.eventsTable = tableFrom(this, EVENTS_TABLE, props.removalPolicy ?? RemovalPolicy.RETAIN);
+    const ofRecord = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.eventsTable = tableFrom(this, EVENTS_TABLE, ofRecord);
     // Connections are ephemeral (2 h at most): nothing to keep when the stack goes.
     this.connectionsTable = tableFrom(this, CONNECTIONS_TABLE, RemovalPolicy.DESTROY);
+
+    // Outbound: endpoints hold operator settings and signing secrets; messages, deliveries, attempts and the audit
+    // log are the record of what was sent to whom and who changed what.
+    this.endpointsTable = tableFrom(this, ENDPOINTS_TABLE, ofRecord);
+    this.messagesTable = tableFrom(this, MESSAGES_TABLE, ofRecord);
+    this.deliveriesTable = tableFrom(this, DELIVERIES_TABLE, ofRecord);
+    this.attemptsTable = tableFrom(this, ATTEMPTS_TABLE, ofRecord);
+    this.auditTable = tableFrom(this, AUDIT_TABLE, ofRecord);
+    // Idempotency keys only guard a client's retry of POST /api/messages within 24 h; a retained table would outlive
+    // the stack that honoured them and protect nothing.
+    this.idempotencyTable = tableFrom(this, IDEMPOTENCY_TABLE, RemovalPolicy.DESTROY);
+    // Event types seen are a derived catalog: published messages fill it again, and declared types come from config.
+    this.eventTypesTable = tableFrom(this, EVENT_TYPES_TABLE, RemovalPolicy.DESTROY);
   }
 }
 

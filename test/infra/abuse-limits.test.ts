@@ -6,7 +6,8 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { HookhubStack, type HookhubStackProps } from '../../lib/hookhub-stack';
 import { parseHookhubConfig, type HookhubConfigInput } from '../../lambdas/core/sources/source-definition';
-import { INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
+import { DELIVERY_QUEUE, INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
+import { HTTP_ROUTES, routeKeyOf } from '../../lambdas/handlers/http/http-routes';
 
 const demo = { id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { secretName: 'hookhub/sources/demo' } } as const;
 const github = { id: 'github', verification: { scheme: 'hmac', header: 'X-Hub-Signature-256', prefix: 'sha256=' }, secret: { secretName: 'hookhub/sources/github' } } as const;
@@ -44,10 +45,21 @@ describe('route throttles', () => {
     });
   });
 
+  it('throttles each management route separately, 20 rps with a burst of 40 unless configured', () => {
+    const managementRouteKeys = HTTP_ROUTES.filter((route) => route.functionName === 'http-management-api').map(routeKeyOf);
+    const settingsOf = (stackTemplate: Template) =>
+      Object.values(stackTemplate.findResources('AWS::ApiGatewayV2::Stage', { Properties: { StageName: '$default' } }))[0]!.Properties.RouteSettings as Record<string, unknown>;
+    for (const routeKey of managementRouteKeys) {
+      expect({ routeKey, settings: settingsOf(template)[routeKey] }).toEqual({ routeKey, settings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 } });
+    }
+    const configured = Template.fromStack(buildStack(undefined, { outbound: { managementThrottle: { rateLimit: 2, burstLimit: 4 } } }));
+    expect(settingsOf(configured)['DELETE /api/endpoints/{id}']).toEqual({ ThrottlingRateLimit: 2, ThrottlingBurstLimit: 4 });
+  });
+
   it('creates every throttled route before the stage that names it', () => {
     const stage = template.findResources('AWS::ApiGatewayV2::Stage', { Properties: { StageName: '$default' } });
     const dependsOn = Object.values(stage)[0]!.DependsOn as string[];
-    for (const routeKey of ['ANY /hooks/{source}', 'GET /api/events', 'GET /api/events/{id}', 'GET /health']) {
+    for (const routeKey of HTTP_ROUTES.map(routeKeyOf)) {
       expect(dependsOn).toContain(logicalId('AWS::ApiGatewayV2::Route', /./, { RouteKey: routeKey }));
     }
   });
@@ -66,12 +78,27 @@ describe('route throttles', () => {
 });
 
 describe('concurrency', () => {
-  it('reserves concurrency for the ingest function only', () => {
-    const functions = template.findResources('AWS::Lambda::Function');
-    const reserved = Object.entries(functions)
+  const reservations = (stackTemplate: Template) =>
+    Object.entries(stackTemplate.findResources('AWS::Lambda::Function'))
       .filter(([, fn]) => fn.Properties.ReservedConcurrentExecutions !== undefined)
       .map(([id, fn]) => [id.replace(/Function[0-9A-F]{8}$/, ''), fn.Properties.ReservedConcurrentExecutions]);
-    expect(reserved).toEqual([['IngestApiIngest', 100]]);
+
+  it('reserves concurrency for the ingest function and the delivery worker only', () => {
+    expect(reservations(template)).toEqual([
+      ['IngestApiIngest', 100],
+      ['OutboundDeliveryWorker', 20],
+    ]);
+  });
+
+  it('caps the delivery worker through its queue event source, within its reservation', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId('AWS::Lambda::Function', /^OutboundDeliveryWorker/) },
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+    const configured = Template.fromStack(buildStack(undefined, { outbound: { workerReservedConcurrency: 40, workerMaxConcurrency: 30 } }));
+    expect(reservations(configured)).toContainEqual(['OutboundDeliveryWorker', 40]);
+    configured.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 30 } });
+    expect(() => buildStack(undefined, { outbound: { workerMaxConcurrency: 50 } })).toThrow(/workerMaxConcurrency 50 is above workerReservedConcurrency 20/);
   });
 
   it('caps the worker through its queue event source instead of a reservation', () => {
@@ -83,8 +110,13 @@ describe('concurrency', () => {
 
   it('turns the ingest reservation off with false and refuses 0', () => {
     const unreserved = Template.fromStack(buildStack(undefined, { limits: { ingestReservedConcurrency: false } }));
-    unreserved.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
+    expect(reservations(unreserved)).toEqual([['OutboundDeliveryWorker', 20]]);
     expect(() => buildStack(undefined, { limits: { ingestReservedConcurrency: 0 } })).toThrow(/IngestApi\/Ingest: reservedConcurrency must be an integer of at least 1/);
+  });
+
+  it('reserves nothing at all when both reservations are off, for accounts whose quota cannot spare any', () => {
+    const unreserved = Template.fromStack(buildStack(undefined, { limits: { ingestReservedConcurrency: false }, outbound: { workerReservedConcurrency: false } }));
+    unreserved.resourcePropertiesCountIs('AWS::Lambda::Function', { ReservedConcurrentExecutions: Match.anyValue() }, 0);
   });
 });
 
@@ -129,10 +161,16 @@ describe('alarms', () => {
 });
 
 describe('queues', () => {
-  it('state the message size limit the code relies on, on the inbound queue and its DLQ', () => {
-    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
-    expect(queues).toHaveLength(2);
-    for (const queue of queues) expect(queue.Properties.MaximumMessageSize).toBe(INBOUND_QUEUE.maxMessageBytes);
+  it('state the message size limit the code relies on, on the inbound and delivery queues and their DLQs', () => {
+    const sizes = Object.fromEntries(
+      Object.entries(template.findResources('AWS::SQS::Queue')).map(([id, queue]) => [id.replace(/[0-9A-F]{8}$/, ''), queue.Properties.MaximumMessageSize]),
+    );
+    expect(sizes).toEqual({
+      InboundPipelineQueue: INBOUND_QUEUE.maxMessageBytes,
+      InboundPipelineDeadLetterQueue: INBOUND_QUEUE.maxMessageBytes,
+      OutboundDeliveryQueue: DELIVERY_QUEUE.maxMessageBytes,
+      OutboundDeliveryDeadLetterQueue: DELIVERY_QUEUE.maxMessageBytes,
+    });
   });
 });
 
@@ -155,6 +193,15 @@ describe('refused at synth because it cannot work on AWS', () => {
 
   it('a stack name too long for the inbound queue name', () => {
     expect(() => buildStack(undefined, {}, `Hookhub${'x'.repeat(70)}`)).toThrow(/SQS allows 80 characters \(use a stack name of at most 72\)/);
+  });
+
+  it('a stack name too long for the delivery queue name', () => {
+    expect(() => buildStack(undefined, {}, `Hookhub${'x'.repeat(65)}`)).toThrow(/the delivery queue is named .* SQS allows 80 characters \(use a stack name of at most 71\)/);
+  });
+
+  it('an outbound retention the Lambdas refuse, and a private target that is not a CIDR', () => {
+    expect(() => buildStack(undefined, { outbound: { retentionDays: 1.5 } })).toThrow(/outbound retentionDays must be an integer from 1 to 3650/);
+    expect(() => buildStack(undefined, { outbound: { allowPrivateTargets: ['192.168.0.0/33'] } })).toThrow(/allowPrivateTargets: not a CIDR/);
   });
 
   it('but accepts an insecure source without any secret', () => {

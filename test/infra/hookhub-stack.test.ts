@@ -1,10 +1,12 @@
 /** Facts about the synthesized template that matter for correctness and least privilege, and cdk-nag's verdict. */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { HookhubStack } from '../../lib/hookhub-stack';
+import { HookhubStack, type HookhubStackProps } from '../../lib/hookhub-stack';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { HTTP_ROUTES, routeKeyOf } from '../../lambdas/handlers/http/http-routes';
+import { TABLE_DEFINITIONS } from '../../lambdas/adapters/dynamodb/table-definitions';
+import { permissionsOf } from './iam-permissions';
 
 const config = parseHookhubConfig({
   sources: [
@@ -35,6 +37,13 @@ function statementsOf(roleLogicalId: string): Array<{ Action: string | string[];
   return Object.values(policies)
     .filter((policy) => (policy.Properties.Roles as Array<{ Ref: string }>).some((role) => role.Ref === roleLogicalId))
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+function tableNamed(logicalName: string): { DeletionPolicy?: string; Properties: Record<string, unknown> } {
+  const tables = template.findResources('AWS::DynamoDB::Table');
+  const ids = Object.keys(tables).filter((id) => new RegExp(`^Storage${logicalName}[0-9A-F]{8}$`).test(id));
+  if (ids.length !== 1) throw new Error(`expected one table ${logicalName}, found ${ids.join(', ') || 'none'}`);
+  return tables[ids[0]!] as { DeletionPolicy?: string; Properties: Record<string, unknown> };
 }
 
 const actionsOf = (roleLogicalId: string) => statementsOf(roleLogicalId).flatMap((statement) => [statement.Action].flat());
@@ -71,9 +80,10 @@ describe('inbound pipeline', () => {
     });
   });
 
-  it('requires TLS on both queues', () => {
+  it('requires TLS on every queue', () => {
+    const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-    expect(policies).toHaveLength(2);
+    expect(policies.flatMap((policy) => policy.Properties.Queues).sort()).toEqual(queues.map((queue) => ({ Ref: queue })).sort());
     for (const policy of policies) {
       expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -97,6 +107,33 @@ describe('storage', () => {
         ],
       }),
     });
+  });
+
+  it('declares every shared table definition: on-demand, PITR, AWS-managed encryption, its keys, TTL and indexes', () => {
+    for (const definition of TABLE_DEFINITIONS) {
+      const table = tableNamed(definition.logicalName);
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        TimeToLiveSpecification: { AttributeName: definition.timeToLiveAttribute, Enabled: true },
+        KeySchema: [
+          { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
+          ...(definition.sortKey ? [{ AttributeName: definition.sortKey.name, KeyType: 'RANGE' }] : []),
+        ],
+      });
+      const indexNames = ((table.Properties.GlobalSecondaryIndexes ?? []) as Array<{ IndexName: string }>).map((index) => index.IndexName);
+      expect(indexNames).toEqual(definition.indexes.map((index) => index.indexName));
+    }
+  });
+
+  it('retains the outbound data of record and deletes what can be rebuilt', () => {
+    for (const name of ['Endpoints', 'Messages', 'Deliveries', 'Attempts', 'Audit']) {
+      expect({ name, policy: tableNamed(name).DeletionPolicy }).toEqual({ name, policy: 'Retain' });
+    }
+    for (const name of ['IdempotencyKeys', 'EventTypes']) {
+      expect({ name, policy: tableNamed(name).DeletionPolicy }).toEqual({ name, policy: 'Delete' });
+    }
   });
 
   it('keeps connections with TTL and a channel index, deleted with the stack', () => {
@@ -137,8 +174,13 @@ describe('least privilege', () => {
   it('lets the worker consume the queue, write the tables and push to this stage only', () => {
     const actions = actionsOf(roleOf('InboundPipelineWorker'));
     expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:UpdateItem', 'dynamodb:Query', 'execute-api:ManageConnections']));
-    expect(actions).not.toContain('sqs:SendMessage');
-    expect(actions.filter((action) => /dynamodb:(Scan|DeleteItem|BatchGetItem|PutItem)/.test(action))).toEqual([]);
+    expect(actions.filter((action) => /dynamodb:(DeleteItem|BatchGetItem)/.test(action))).toEqual([]);
+    // What it does as an outbound publisher, and only there: Scan the endpoints, put the message, queue its tasks.
+    const permissions = permissionsOf(template, roleOf('InboundPipelineWorker'));
+    const resourcesWith = (action: string) => Object.keys(permissions).filter((resource) => permissions[resource]!.includes(action));
+    expect(resourcesWith('dynamodb:Scan')).toEqual([expect.stringMatching(/^StorageEndpoints[0-9A-F]{8}$/)]);
+    expect(resourcesWith('dynamodb:PutItem')).toEqual([expect.stringMatching(/^StorageMessages[0-9A-F]{8}$/)]);
+    expect(resourcesWith('sqs:SendMessage')).toEqual([expect.stringMatching(/^OutboundDeliveryQueue[0-9A-F]{8}$/)]);
     const queryStatement = statementsOf(roleOf('InboundPipelineWorker')).find((statement) => [statement.Action].flat().includes('dynamodb:Query'));
     expect(JSON.stringify(queryStatement!.Resource)).toContain('/index/*');
     const pushStatement = statementsOf(roleOf('InboundPipelineWorker')).find((statement) => [statement.Action].flat().includes('execute-api:ManageConnections'));
@@ -149,6 +191,39 @@ describe('least privilege', () => {
     const actions = actionsOf(roleOf('ReadApiHandler'));
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'sqs:GetQueueAttributes']));
     expect(actions.filter((action) => /dynamodb:(Put|Update|Delete|BatchWrite|Scan)/.test(action))).toEqual([]);
+  });
+});
+
+describe('outbound', () => {
+  it('lets the delivery worker and the management API push ops events to this stage only', () => {
+    for (const fragment of ['OutboundDeliveryWorker', 'ManagementApiHandler']) {
+      const fn = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith(fragment))![1];
+      expect(fn.Properties.Environment.Variables.HOOKHUB_WS_CALLBACK_URL).toEqual(expect.objectContaining({ 'Fn::Join': expect.anything() }));
+      const pushStatement = statementsOf(roleOf(fragment)).find((statement) => [statement.Action].flat().includes('execute-api:ManageConnections'));
+      expect(JSON.stringify(pushStatement!.Resource)).toContain('/live/*/@connections/*');
+    }
+  });
+
+  it('keeps outbound records as long as events unless configured', () => {
+    const retentionOf = (stackTemplate: Template) =>
+      Object.entries(stackTemplate.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('OutboundDeliveryWorker'))![1].Properties.Environment.Variables
+        .HOOKHUB_OUTBOUND_RETENTION_DAYS;
+    expect(retentionOf(template)).toBe('30');
+    const synth = (props: Partial<HookhubStackProps>) =>
+      Template.fromStack(new HookhubStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Retention', { config, ...props }));
+    expect(retentionOf(synth({ retentionDays: 7 }))).toBe('7');
+    expect(retentionOf(synth({ retentionDays: 7, outbound: { retentionDays: 90 } }))).toBe('90');
+  });
+
+  it('deletes the outbound data of record with the stack when dataRemovalPolicy says so', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const disposable = Template.fromStack(new HookhubStack(app, 'Disposable', { config, dataRemovalPolicy: RemovalPolicy.DESTROY }));
+    disposable.resourceCountIs('AWS::DynamoDB::Table', TABLE_DEFINITIONS.length);
+    disposable.allResources('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+  });
+
+  it('outputs the delivery dead-letter queue URL', () => {
+    template.hasOutput('DeliveryDeadLetterQueueUrl', { Value: { Ref: Match.stringLikeRegexp('^OutboundDeliveryDeadLetterQueue') } });
   });
 });
 
@@ -175,6 +250,27 @@ describe('APIs', () => {
       (Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { ApiId: { Ref: httpApi[0] }, RouteKey: routeKey } }))[0]!.Properties
         .Target as { 'Fn::Join': unknown }) ?? undefined;
     expect(integrationOf('$default')).toEqual(integrationOf('GET /api/events'));
+  });
+
+  it('declares no route the table lacks, and sends each route to the function the table names', () => {
+    const httpApi = Object.keys(template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }))[0]!;
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route', { Properties: { ApiId: { Ref: httpApi } } }));
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([...HTTP_ROUTES.map(routeKeyOf), '$default'].sort());
+
+    const functionIds: Record<(typeof HTTP_ROUTES)[number]['functionName'], RegExp> = {
+      'http-ingest': /^IngestApiIngestFunction[0-9A-F]{8}$/,
+      'http-read-api': /^ReadApiHandlerFunction[0-9A-F]{8}$/,
+      'http-management-api': /^ManagementApiHandlerFunction[0-9A-F]{8}$/,
+    };
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    const functionOf = (routeKey: string) => {
+      const route = routes.find((candidate) => candidate.Properties.RouteKey === routeKey)!;
+      const integrationId = (route.Properties.Target['Fn::Join'] as [string, [string, { Ref: string }]])[1][1].Ref;
+      return (integrations[integrationId]!.Properties.IntegrationUri['Fn::GetAtt'] as string[])[0];
+    };
+    for (const route of HTTP_ROUTES) {
+      expect({ route: routeKeyOf(route), function: functionOf(routeKeyOf(route)) }).toEqual({ route: routeKeyOf(route), function: expect.stringMatching(functionIds[route.functionName]) });
+    }
   });
 
   it('routes $connect, $disconnect and $default on the WebSocket API', () => {
