@@ -4,11 +4,12 @@
  *  2. POST → WebSocket latency at fixed rates vs a bare HTTP→WebSocket relay;
  *  3. each Lambda bundle's size, cold import time and memory vs an empty bundle (what a cold start pays);
  *  4. AWS requests and units per inbound event and dollars per million at list prices (bench/aws-cost/); set
- *     HOOKHUB_BENCH_COST_BEFORE=<git ref> to meter that commit's handlers beside this checkout's in the same run.
+ *     HOOKHUB_BENCH_COST_BEFORE=<git ref> to meter that commit's handlers beside this checkout's in the same run;
+ *  5. outbound deliveries/s and publish→receipt latency to a verifying loopback receiver (bench/outbound.ts).
  * All traffic stays on loopback; every loop is bounded in count and time.
  *
  * `npm run bench` runs every section and writes BENCHMARKS.md. `npm run bench -- --only ingest,latency` runs the
- * named sections (a comma-separated list of ingest, latency, cold-start, cost) and prints their tables without writing
+ * named sections (a comma-separated list of ingest, latency, cold-start, cost, outbound) and prints their tables without writing
  * BENCHMARKS.md. `--compare <git ref>` measures that commit beside the working tree in the same run: its local
  * runtime (extracted under bench/.out) for ingest and latency, its bundles for cold-start (bench/cold-start.ts).
  * `--runs N` sets the cold import samples per bundle.
@@ -24,6 +25,7 @@ import { PROJECT_ROOT } from '../lib/bundling';
 import { coldStart, coldStartTable } from './cold-start';
 import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
 import { meteredCostSection } from './aws-cost/report';
+import { outboundBenchmark, outboundReport } from './outbound';
 
 const SECRET = 'whsec_aG9va2h1Yi1sb2NhbC1kZXZlbG9wbWVudC1vbmx5';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -40,7 +42,7 @@ interface Server {
   wsUrl: string;
 }
 
-const SECTIONS = ['ingest', 'latency', 'cold-start', 'cost'] as const;
+const SECTIONS = ['ingest', 'latency', 'cold-start', 'cost', 'outbound'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface BenchOptions {
@@ -374,6 +376,12 @@ async function main(): Promise<void> {
     if (options.sections.has('cost')) {
       console.error('AWS cost per event…');
       sections.push(await meterCost());
+    }
+    if (options.sections.has('outbound')) {
+      // A runtime of its own: the inbound sections' load must not share its queues and tables.
+      const runtime = await startRuntime('hookhub local runtime (outbound)', PROJECT_ROOT);
+      runtimes.push(runtime);
+      sections.push(outboundReport(await outboundBenchmark({ httpUrl: runtime.server.httpUrl, adminKey: ADMIN_KEY })));
     }
   } finally {
     for (const server of [...servers, ...runtimes.map((runtime) => runtime.server)]) server.child.kill('SIGTERM');

@@ -50,6 +50,7 @@ async function main(): Promise<void> {
     fsync: settings.fsync,
     logLevel: settings.logLevel,
     retentionDays: settings.retentionDays,
+    outbound: settings.outbound,
   });
   printBanner(runtime, settings, { dataDir, adminKey, adminKeyFromEnvironment });
   running = true;
@@ -78,6 +79,7 @@ hookhub local runtime is running (data in ${dataDir})
 Webhook sources:
 ${sources.join('\n')}
 Read API:   ${runtime.httpUrl}/api/events   ${runtime.httpUrl}/health
+Outbound:   ${runtime.httpUrl}/api/endpoints   ${runtime.httpUrl}/api/messages   (reaches ${settings.outbound.allowPrivateTargets || 'global addresses only'})
 WebSocket:  ${runtime.wsUrl}/?token=<admin key>&channels=demo
 Admin key:  ${adminKey}
 

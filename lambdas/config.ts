@@ -3,7 +3,7 @@
  * variable fails the cold start with the variable's name instead of a confusing error on the first request.
  */
 import { ConfigurationError } from './core/errors';
-import { parseHookhubConfig, type HookhubConfig } from './core/sources/source-definition';
+import { parseDeclaredEventTypes, parseHookhubConfig, type DeclaredEventType, type HookhubConfig } from './core/sources/source-definition';
 import { DEFAULT_MAX_BODY_BYTES } from './core/events/accept-inbound';
 import { MAX_QUEUEABLE_BODY_BYTES } from './adapters/sqs/sqs-inbound-queue';
 import { MAX_STORABLE_BODY_BYTES } from './adapters/dynamodb/table-definitions';
@@ -141,7 +141,20 @@ export function loadManagementConfig(environment: Environment = process.env) {
     ...loadOutboundConfig(environment),
     idempotencyTable: requireEnv('HOOKHUB_IDEMPOTENCY_TABLE', environment),
     auditTable: requireEnv('HOOKHUB_AUDIT_TABLE', environment),
-    declaredEventTypes: loadSources(environment).eventTypes,
+    declaredEventTypes: loadDeclaredEventTypes(environment),
     adminKey: loadAdminKeyLocation(environment),
   };
+}
+
+/** HOOKHUB_EVENT_TYPES (a JSON array) on AWS; locally the runtime passes the config file's `eventTypes` the same way. */
+export function loadDeclaredEventTypes(environment: Environment = process.env): DeclaredEventType[] {
+  const raw = environment.HOOKHUB_EVENT_TYPES;
+  if (raw === undefined || raw === '') return [];
+  let document: unknown;
+  try {
+    document = JSON.parse(raw);
+  } catch (error) {
+    throw new ConfigurationError('environment variable HOOKHUB_EVENT_TYPES is not valid JSON', { cause: error });
+  }
+  return parseDeclaredEventTypes(document);
 }

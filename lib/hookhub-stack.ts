@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import type { HookhubConfig } from '../lambdas/core/sources/source-definition';
 import { AdminKey } from './constructs/admin-key';
 import { Alarms } from './constructs/alarms';
-import { deployableSourcesJson } from './constructs/deployable-config';
+import { deployableEventTypesJson, deployableSourcesJson } from './constructs/deployable-config';
 import { IngestApi } from './constructs/ingest-api';
 import { InboundPipeline } from './constructs/inbound-pipeline';
 import { ManagementApi } from './constructs/management-api';
@@ -125,7 +125,7 @@ export class HookhubStack extends Stack {
       connectionsTable: storage.connectionsTable,
       deliveryQueue: delivery.queue,
       adminKey: adminKey.secret,
-      sourcesJson,
+      eventTypesJson: deployableEventTypesJson(props.config),
       settings: outboundSettings,
     });
     const realtime = new RealtimeApi(this, 'RealtimeApi', { connectionsTable: storage.connectionsTable, adminKey: adminKey.secret });

@@ -8,6 +8,11 @@ import { eventProcessors } from '../../lambdas/processors/registry';
 
 /** Lambda environment variables share a 4 KB budget; the sources config is one of them. */
 const MAX_SOURCES_JSON_BYTES = 3000;
+/**
+ * The management API's budget for the declared event types (its other variables take about 1.2 KB with a long stack
+ * name). Examples are meant to be short; a catalog that needs more is refused at synth, not at deploy.
+ */
+const MAX_EVENT_TYPES_JSON_BYTES = 2500;
 /** What Secrets Manager accepts as a secret name. */
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
@@ -18,7 +23,8 @@ export interface DeployableSettings {
 
 /** Returns the sources JSON the Lambdas receive, or throws one error listing every problem. */
 export function deployableSourcesJson(settings: DeployableSettings): string {
-  const sourcesJson = JSON.stringify(settings.config);
+  // The declared event types go to the management API alone (deployableEventTypesJson).
+  const sourcesJson = JSON.stringify({ ...settings.config, eventTypes: [] });
   if (Buffer.byteLength(sourcesJson) > MAX_SOURCES_JSON_BYTES) {
     throw new Error(`the sources config is ${Buffer.byteLength(sourcesJson)} bytes; Lambda environment space allows ${MAX_SOURCES_JSON_BYTES}`);
   }
@@ -49,4 +55,14 @@ export function deployableSourcesJson(settings: DeployableSettings): string {
     throw new Error(`hookhub cannot be deployed to AWS with this configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return sourcesJson;
+}
+
+/** The declared event types as the management API's HOOKHUB_EVENT_TYPES, refused at synth when they cannot fit. */
+export function deployableEventTypesJson(config: HookhubConfig): string {
+  const json = JSON.stringify(config.eventTypes);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_EVENT_TYPES_JSON_BYTES) {
+    throw new Error(`the declared eventTypes are ${bytes} bytes of JSON; the management API's environment allows ${MAX_EVENT_TYPES_JSON_BYTES} (shorten the examples or descriptions)`);
+  }
+  return json;
 }

@@ -30,8 +30,8 @@ export interface ManagementApiProps {
   /** Where published messages, retries and replays queue their delivery tasks. */
   deliveryQueue: IQueue;
   adminKey: ISecret;
-  /** JSON of the validated sources config: the event types it declares belong in the catalog. */
-  sourcesJson: string;
+  /** JSON of the declared event types (deployableEventTypesJson), for the catalog. */
+  eventTypesJson: string;
   /** The same delivery settings as the worker: the test send delivers, and endpoint URLs are checked against them. */
   settings: OutboundSettings;
   /**
@@ -62,7 +62,7 @@ export class ManagementApi extends Construct {
         HOOKHUB_IDEMPOTENCY_TABLE: props.idempotencyTable.tableName,
         HOOKHUB_AUDIT_TABLE: props.auditTable.tableName,
         HOOKHUB_ADMIN_KEY_SECRET: props.adminKey.secretArn,
-        HOOKHUB_SOURCES: props.sourcesJson,
+        HOOKHUB_EVENT_TYPES: props.eventTypesJson,
       },
     });
 

@@ -180,7 +180,8 @@ export function createTableInput(definition: TableDefinition, tableName: string)
       { AttributeName: definition.partitionKey.name, KeyType: 'HASH' },
       ...(definition.sortKey ? [{ AttributeName: definition.sortKey.name, KeyType: 'RANGE' as const }] : []),
     ],
-    GlobalSecondaryIndexes: definition.indexes.map((index) => ({
+    // DynamoDB (and dynalite) refuse an empty index list: a table without indexes leaves the key out.
+    ...(definition.indexes.length === 0 ? {} : { GlobalSecondaryIndexes: definition.indexes.map((index) => ({
       IndexName: index.indexName,
       KeySchema: [
         { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
@@ -190,6 +191,6 @@ export function createTableInput(definition: TableDefinition, tableName: string)
         index.projection.type === 'INCLUDE'
           ? { ProjectionType: 'INCLUDE', NonKeyAttributes: index.projection.attributes }
           : { ProjectionType: 'KEYS_ONLY' },
-    })),
+    })) }),
   };
 }

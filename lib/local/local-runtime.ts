@@ -32,6 +32,7 @@ import { HttpApiGateway, type HttpLambda } from './http-api-gateway';
 import { DEFAULT_ROUTE_FUNCTION, HTTP_ROUTES, type HttpFunctionName } from '../../lambdas/handlers/http/http-routes';
 import { WebSocketGateway, type WebSocketRoutes } from './websocket-gateway';
 import { QueueWorker } from './queue-worker';
+import { LOCAL_ALLOWED_TARGETS } from './startup-checks';
 
 export interface LocalRuntimeOptions {
   config: HookhubConfig;
@@ -62,13 +63,10 @@ export interface LocalRuntimeOptions {
   deliveryConcurrency?: number;
 }
 
-/**
- * Development defaults: loopback is reachable (the receivers a developer runs on this machine), a short timeout
- * would hide nothing the 15 s one shows, so it stays.
- */
+/** Development defaults: as on AWS, except that loopback is reachable (the receivers a developer runs here). */
 export const DEFAULT_LOCAL_OUTBOUND: LocalOutboundSettings = {
   retentionDays: 30,
-  allowPrivateTargets: '127.0.0.0/8,::1/128',
+  allowPrivateTargets: LOCAL_ALLOWED_TARGETS,
   httpsOnly: false,
   timeoutMs: 15_000,
   endpointCacheMs: 1_000,

@@ -13,7 +13,9 @@ import { ConfigurationError } from '../../lambdas/core/errors';
 import { standardWebhooksKey } from '../../lambdas/core/verification/standard-webhooks';
 import { MIN_ADMIN_KEY_LENGTH } from '../../lambdas/core/auth/admin-key';
 import { parseSecretList } from '../../lambdas/adapters/secrets/env-secret-provider';
-import { loadIngestConfig, loadRetentionDays } from '../../lambdas/config';
+import { loadIngestConfig, loadOutboundConfig, loadRetentionDays } from '../../lambdas/config';
+import { parseAllowedTargets } from '../../lambdas/core/outbound/target-address-policy';
+import type { LocalOutboundSettings } from './lambda-environment';
 import { loadConfigFile } from '../config-file';
 import { DEFAULT_HTTP_PORT, DEFAULT_WS_PORT, portFromEnv } from './local-settings';
 
@@ -27,7 +29,11 @@ export interface LocalRuntimeSettings {
   logLevel: string;
   retentionDays: number;
   fsync: boolean;
+  outbound: LocalOutboundSettings;
 }
+
+/** Loopback is reachable by default locally: the receivers a developer runs sit on this machine. */
+export const LOCAL_ALLOWED_TARGETS = '127.0.0.0/8,::1/128';
 
 export type StartupCheckResult = { ok: true; settings: LocalRuntimeSettings } | { ok: false; problems: string[] };
 
@@ -55,9 +61,13 @@ export function checkStartupSettings(environment: Environment = process.env): St
   attempt(() => maxBodyBytesFromEnv(environment));
   const retentionDays = attempt(() => loadRetentionDays(environment));
   const fsync = attempt(() => fsyncFromEnv(environment));
+  const outbound = attempt(() => outboundFromEnv(environment));
 
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, settings: { config: config!, port: port!, wsPort: wsPort!, logLevel: logLevel!, retentionDays: retentionDays!, fsync: fsync! } };
+  return {
+    ok: true,
+    settings: { config: config!, port: port!, wsPort: wsPort!, logLevel: logLevel!, retentionDays: retentionDays!, fsync: fsync!, outbound: outbound! },
+  };
 }
 
 /** Every source that verifies needs a secret in its variable, and each secret must be one its scheme can use. */
@@ -118,6 +128,33 @@ function maxBodyBytesFromEnv(environment: Environment): number {
     HOOKHUB_SOURCES: JSON.stringify({ sources: [{ id: 'startup-check', verification: { scheme: 'none' }, insecure: true }] }),
     HOOKHUB_INBOUND_QUEUE_URL: 'http://127.0.0.1/startup-check',
   }).maxBodyBytes;
+}
+
+/**
+ * The delivery settings, read by the Lambdas' own parser (stand-ins for the names the runtime supplies later) and
+ * the SSRF guard's CIDR parser, so a typo in HOOKHUB_ALLOW_PRIVATE_TARGETS stops the start instead of every delivery.
+ */
+function outboundFromEnv(environment: Environment): LocalOutboundSettings {
+  const standIn = 'startup-check';
+  const parsed = loadOutboundConfig({
+    ...Object.fromEntries(
+      ['ENDPOINTS', 'MESSAGES', 'DELIVERIES', 'ATTEMPTS', 'EVENT_TYPES', 'CONNECTIONS'].map((name) => [`HOOKHUB_${name}_TABLE`, standIn]),
+    ),
+    HOOKHUB_DELIVERY_QUEUE_URL: standIn,
+    HOOKHUB_WS_CALLBACK_URL: standIn,
+    HOOKHUB_OUTBOUND_RETENTION_DAYS: environment.HOOKHUB_OUTBOUND_RETENTION_DAYS,
+    HOOKHUB_ALLOW_PRIVATE_TARGETS: environment.HOOKHUB_ALLOW_PRIVATE_TARGETS ?? LOCAL_ALLOWED_TARGETS,
+    HOOKHUB_OUTBOUND_HTTPS_ONLY: environment.HOOKHUB_OUTBOUND_HTTPS_ONLY,
+    HOOKHUB_DELIVERY_TIMEOUT_MS: environment.HOOKHUB_DELIVERY_TIMEOUT_MS,
+  });
+  parseAllowedTargets(parsed.allowPrivateTargets);
+  return {
+    retentionDays: parsed.retentionDays,
+    allowPrivateTargets: parsed.allowPrivateTargets,
+    httpsOnly: parsed.httpsOnly,
+    timeoutMs: parsed.timeoutMs,
+    endpointCacheMs: parsed.endpointCacheMs,
+  };
 }
 
 /** Anything but 0 or 1 is refused: a "true" that silently meant "off" would lose the durability it asked for. */

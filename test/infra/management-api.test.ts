@@ -46,7 +46,7 @@ function build(props: Partial<ManagementApiProps> = {}): Built {
     connectionsTable: storage.connectionsTable,
     deliveryQueue: queue,
     adminKey: adminKey.secret,
-    sourcesJson: '{"sources":[]}',
+    eventTypesJson: '[]',
     settings: { retentionDays: 30 },
     ...props,
   });
@@ -119,7 +119,7 @@ describe('function', () => {
         'HOOKHUB_MESSAGES_TABLE',
         'HOOKHUB_OUTBOUND_HTTPS_ONLY',
         'HOOKHUB_OUTBOUND_RETENTION_DAYS',
-        'HOOKHUB_SOURCES',
+        'HOOKHUB_EVENT_TYPES',
         'POWERTOOLS_LOG_LEVEL',
       ].sort(),
     );
@@ -128,7 +128,7 @@ describe('function', () => {
       HOOKHUB_AUDIT_TABLE: { Ref: id(built.storage.auditTable) },
       HOOKHUB_ADMIN_KEY_SECRET: { Ref: id(built.adminKey.secret) },
       HOOKHUB_DELIVERY_QUEUE_URL: { Ref: id(built.queue) },
-      HOOKHUB_SOURCES: '{"sources":[]}',
+      HOOKHUB_EVENT_TYPES: '[]',
       HOOKHUB_DELIVERY_TIMEOUT_MS: '15000',
     });
   });

@@ -13,12 +13,23 @@ export function matchesEventType(patterns: readonly string[], eventType: string)
   return patterns.some((pattern) => patternMatches(pattern, eventType));
 }
 
-/** Sources empty = any source. */
+/** The source of hookhub's own operational events (`endpoint.disabled`, ...). */
+export const OPERATIONAL_SOURCE = 'hookhub';
+
+/**
+ * Sources empty = any source. Operational events go only to an endpoint that asks for them by name: a pattern
+ * other than `*` that matches (`endpoint.*`, `message.attempt.exhausted`) or `hookhub` in its sources. An endpoint
+ * that takes every application event would otherwise also get hookhub's notices about itself, which no receiver
+ * written for the application's events expects.
+ */
 export function endpointMatches(
   endpoint: Pick<Endpoint, 'eventTypes' | 'sources'>,
   message: { eventType: string; source: string },
 ): boolean {
   if (endpoint.sources.length > 0 && !endpoint.sources.includes(message.source)) return false;
+  if (message.source === OPERATIONAL_SOURCE && !endpoint.sources.includes(OPERATIONAL_SOURCE)) {
+    return endpoint.eventTypes.some((pattern) => pattern !== EVERY_TYPE && patternMatches(pattern, message.eventType));
+  }
   return matchesEventType(endpoint.eventTypes, message.eventType);
 }
 

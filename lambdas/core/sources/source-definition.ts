@@ -123,16 +123,7 @@ function buildConfigSchema() {
        * The application's own outbound event types, for the catalog (GET /api/event-types): what a subscriber can
        * pick, with a description and an example payload. Publishing an undeclared type is accepted all the same.
        */
-      eventTypes: z._default(
-        z.array(
-          z.object({
-            name: z.string().check(z.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dotted segments of letters, digits, - or _')),
-            description: z._default(z.string(), ''),
-            example: z.optional(z.unknown()),
-          }),
-        ),
-        [],
-      ),
+      eventTypes: z._default(z.array(declaredEventTypeSchema()), []),
     })
     .check(
       z.superRefine((config, context) => {
@@ -152,7 +143,30 @@ function buildConfigSchema() {
   return hookhubConfigSchema;
 }
 
+/** One declared outbound event type: what a subscriber can pick, with a description and an example payload. */
+function declaredEventTypeSchema() {
+  z.config(en());
+  return z.object({
+    name: z.string().check(z.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dotted segments of letters, digits, - or _')),
+    description: z._default(z.string(), ''),
+    example: z.optional(z.unknown()),
+  });
+}
+
 let configSchema: ReturnType<typeof buildConfigSchema> | undefined;
+
+/**
+ * The declared event types alone (the management API's HOOKHUB_EVENT_TYPES on AWS, where they travel apart from the
+ * sources so the other functions' environments do not carry the catalog's examples).
+ */
+export function parseDeclaredEventTypes(document: unknown): DeclaredEventType[] {
+  const result = z.array(declaredEventTypeSchema()).safeParse(document);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigurationError(`invalid declared event types:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
 
 export type HookhubConfig = z.infer<ReturnType<typeof buildConfigSchema>>;
 export type SourceDefinition = HookhubConfig['sources'][number];

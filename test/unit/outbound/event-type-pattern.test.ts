@@ -46,4 +46,14 @@ describe('endpointMatches', () => {
     expect(endpointMatches({ eventTypes: ['invoice.*'], sources: ['stripe'] }, message)).toBe(false);
     expect(endpointMatches({ eventTypes: ['charge.*'], sources: ['github'] }, message)).toBe(false);
   });
+
+  it('sends operational events only to endpoints that name them', () => {
+    const notice = { eventType: 'endpoint.disabled', source: 'hookhub' };
+    expect(endpointMatches({ eventTypes: [], sources: [] }, notice)).toBe(false);
+    expect(endpointMatches({ eventTypes: ['*'], sources: [] }, notice)).toBe(false);
+    expect(endpointMatches({ eventTypes: ['endpoint.*'], sources: [] }, notice)).toBe(true);
+    expect(endpointMatches({ eventTypes: ['endpoint.disabled'], sources: [] }, notice)).toBe(true);
+    expect(endpointMatches({ eventTypes: ['message.*'], sources: [] }, notice)).toBe(false);
+    expect(endpointMatches({ eventTypes: [], sources: ['hookhub'] }, notice)).toBe(true);
+  });
 });
