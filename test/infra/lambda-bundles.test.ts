@@ -59,6 +59,14 @@ const environment = {
   HOOKHUB_CONNECTIONS_TABLE: 'connections',
   HOOKHUB_WS_CALLBACK_URL: 'https://example.execute-api.us-east-1.amazonaws.com/live',
   HOOKHUB_ADMIN_KEY: 'bundle-test-admin-key-0123456789',
+  HOOKHUB_ENDPOINTS_TABLE: 'endpoints',
+  HOOKHUB_MESSAGES_TABLE: 'messages',
+  HOOKHUB_DELIVERIES_TABLE: 'deliveries',
+  HOOKHUB_ATTEMPTS_TABLE: 'attempts',
+  HOOKHUB_EVENT_TYPES_TABLE: 'event-types',
+  HOOKHUB_IDEMPOTENCY_TABLE: 'idempotency-keys',
+  HOOKHUB_AUDIT_TABLE: 'audit',
+  HOOKHUB_DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/hookhub-delivery',
 };
 
 /** Loads a bundle in a new Node process and, given an event, invokes its handler once. */

@@ -1,5 +1,5 @@
 /**
- * The worker runs on its own thread (lib/local/inbound-worker.ts). If that thread dies, the runtime says so, starts
+ * The worker runs on its own thread (lib/local/queue-worker.ts). If that thread dies, the runtime says so, starts
  * a new one and keeps every accepted event; a stop lets it finish the batch it holds, so nothing is left in flight.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -50,7 +50,7 @@ it('says when the worker thread dies, starts a new one, and processes what the d
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   const fatal = await postHook(runtime.httpUrl, 'exits', JSON.stringify({ id: 'fatal', exitMarker: join(dataDir, 'exited-once') }), { 'content-type': 'application/json' });
   expect(fatal.status).toBe(202);
-  await waitUntil(async () => errors.some((line) => line.includes('[worker] the inbound worker thread ended unexpectedly (exit code 70); starting a new one')), 15_000, 'the runtime to report the dead thread');
+  await waitUntil(async () => errors.some((line) => line.includes('[worker] the sqs-process-inbound worker thread ended unexpectedly (exit code 70); starting a new one')), 15_000, 'the runtime to report the dead thread');
 
   // Ingest does not depend on the worker thread: events are accepted while it is being replaced.
   const after = await postHook(runtime.httpUrl, 'exits', JSON.stringify({ id: 'after' }), { 'content-type': 'application/json' });
