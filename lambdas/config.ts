@@ -32,15 +32,16 @@ function integerEnv(name: string, fallback: number, min: number, max: number, en
  */
 export const MAX_BODY_BYTES_SETTING = Math.min(MAX_STORABLE_BODY_BYTES, MAX_QUEUEABLE_BODY_BYTES);
 
-export function loadSources(environment: Environment = process.env): HookhubConfig {
-  const raw = requireEnv('HOOKHUB_SOURCES', environment);
-  let document: unknown;
+function jsonEnv(name: string, raw: string): unknown {
   try {
-    document = JSON.parse(raw);
+    return JSON.parse(raw);
   } catch (error) {
-    throw new ConfigurationError('environment variable HOOKHUB_SOURCES is not valid JSON', { cause: error });
+    throw new ConfigurationError(`environment variable ${name} is not valid JSON`, { cause: error });
   }
-  return parseHookhubConfig(document);
+}
+
+export function loadSources(environment: Environment = process.env): HookhubConfig {
+  return parseHookhubConfig(jsonEnv('HOOKHUB_SOURCES', requireEnv('HOOKHUB_SOURCES', environment)));
 }
 
 export type SecretsBackend = 'env' | 'secrets-manager';
@@ -150,11 +151,5 @@ export function loadManagementConfig(environment: Environment = process.env) {
 export function loadDeclaredEventTypes(environment: Environment = process.env): DeclaredEventType[] {
   const raw = environment.HOOKHUB_EVENT_TYPES;
   if (raw === undefined || raw === '') return [];
-  let document: unknown;
-  try {
-    document = JSON.parse(raw);
-  } catch (error) {
-    throw new ConfigurationError('environment variable HOOKHUB_EVENT_TYPES is not valid JSON', { cause: error });
-  }
-  return parseDeclaredEventTypes(document);
+  return parseDeclaredEventTypes(jsonEnv('HOOKHUB_EVENT_TYPES', raw));
 }

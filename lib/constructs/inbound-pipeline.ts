@@ -7,12 +7,12 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INBOUND_QUEUE, WORKER_TIMEOUT_SECONDS } from '../../lambdas/adapters/sqs/queue-definitions';
 import { HookhubFunction } from './hookhub-function';
 import { tableIndexesFinding } from './nag-findings';
-import { stackQueueName } from './queue-names';
+import { queueWithDeadLetter } from './queue-names';
 
 export interface InboundPipelineProps {
   eventsTable: ITable;
@@ -39,27 +39,7 @@ export class InboundPipeline extends Construct {
   constructor(scope: Construct, id: string, props: InboundPipelineProps) {
     super(scope, id);
     // Named, so that the DLQ's redrive-allow policy can name it without a cycle (see queue-names.ts).
-    const { queueName, queueArn } = stackQueueName(this, 'inbound');
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(INBOUND_QUEUE.deadLetterRetentionDays),
-      // A redriven message must fit back into the inbound queue, and a parked one must fit here.
-      maxMessageSizeBytes: INBOUND_QUEUE.maxMessageBytes,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      redriveAllowPolicy: {
-        redrivePermission: RedrivePermission.BY_QUEUE,
-        sourceQueues: [Queue.fromQueueArn(this, 'InboundQueueByName', queueArn)],
-      },
-    });
-    this.queue = new Queue(this, 'Queue', {
-      queueName,
-      visibilityTimeout: Duration.seconds(INBOUND_QUEUE.visibilityTimeoutSeconds),
-      retentionPeriod: Duration.days(INBOUND_QUEUE.retentionDays),
-      maxMessageSizeBytes: INBOUND_QUEUE.maxMessageBytes,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: INBOUND_QUEUE.maxReceiveCount },
-    });
+    ({ queue: this.queue, deadLetterQueue: this.deadLetterQueue } = queueWithDeadLetter(this, 'inbound', INBOUND_QUEUE));
     this.worker = new HookhubFunction(this, 'Worker', {
       handler: 'sqsProcessInbound',
       timeout: Duration.seconds(WORKER_TIMEOUT_SECONDS),

@@ -12,13 +12,13 @@ import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-clo
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { Queue, QueueEncryption, RedrivePermission, type IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { IQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import ipaddr from 'ipaddr.js';
 import { DELIVERY_QUEUE, DELIVERY_WORKER_TIMEOUT_SECONDS } from '../../lambdas/adapters/sqs/queue-definitions';
 import { HookhubFunction } from './hookhub-function';
 import { tableIndexesFinding } from './nag-findings';
-import { stackQueueName } from './queue-names';
+import { queueWithDeadLetter } from './queue-names';
 
 /** The outbound tables that publishing and delivering use. */
 export interface OutboundTables {
@@ -88,29 +88,7 @@ export class OutboundDelivery extends Construct {
     const maxConcurrency = props.workerMaxConcurrency ?? DEFAULT_DELIVERY_WORKER_MAX_CONCURRENCY;
 
     // Named, so that the DLQ's redrive-allow policy can name it without a cycle (see queue-names.ts).
-    const { queueName, queueArn } = stackQueueName(this, 'delivery');
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      // Both at SQS's longest; a message keeps its age when it moves here, so a parked task expires 14 days after it
-      // was first queued.
-      retentionPeriod: Duration.days(DELIVERY_QUEUE.deadLetterRetentionDays),
-      // A redriven task must fit back into the delivery queue, and a parked one must fit here.
-      maxMessageSizeBytes: DELIVERY_QUEUE.maxMessageBytes,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      redriveAllowPolicy: {
-        redrivePermission: RedrivePermission.BY_QUEUE,
-        sourceQueues: [Queue.fromQueueArn(this, 'DeliveryQueueByName', queueArn)],
-      },
-    });
-    this.queue = new Queue(this, 'Queue', {
-      queueName,
-      visibilityTimeout: Duration.seconds(DELIVERY_QUEUE.visibilityTimeoutSeconds),
-      retentionPeriod: Duration.days(DELIVERY_QUEUE.retentionDays),
-      maxMessageSizeBytes: DELIVERY_QUEUE.maxMessageBytes,
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: DELIVERY_QUEUE.maxReceiveCount },
-    });
+    ({ queue: this.queue, deadLetterQueue: this.deadLetterQueue } = queueWithDeadLetter(this, 'delivery', DELIVERY_QUEUE));
 
     this.worker = new HookhubFunction(this, 'Worker', {
       handler: 'sqsDeliver',

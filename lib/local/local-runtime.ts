@@ -21,6 +21,7 @@ import {
   EVENTS_TABLE,
   IDEMPOTENCY_TABLE,
   MESSAGES_TABLE,
+  type TableDefinition,
 } from '../../lambdas/adapters/dynamodb/table-definitions';
 import { DELIVERY_QUEUE, INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
 import { LocalDynamoDb } from './local-dynamodb';
@@ -97,40 +98,37 @@ export const LOCAL_TABLES: LocalTableNames = {
   eventTypes: 'hookhub-event-types',
 };
 
+/** Which shared definition each local table is made from. */
+const TABLE_DEFINITION_OF: Record<keyof LocalTableNames, TableDefinition> = {
+  events: EVENTS_TABLE,
+  connections: CONNECTIONS_TABLE,
+  endpoints: ENDPOINTS_TABLE,
+  messages: MESSAGES_TABLE,
+  deliveries: DELIVERIES_TABLE,
+  attempts: ATTEMPTS_TABLE,
+  idempotencyKeys: IDEMPOTENCY_TABLE,
+  audit: AUDIT_TABLE,
+  eventTypes: EVENT_TYPES_TABLE,
+};
+
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
-  const tables = [
-    { definition: EVENTS_TABLE, tableName: LOCAL_TABLES.events },
-    { definition: CONNECTIONS_TABLE, tableName: LOCAL_TABLES.connections },
-    { definition: ENDPOINTS_TABLE, tableName: LOCAL_TABLES.endpoints },
-    { definition: MESSAGES_TABLE, tableName: LOCAL_TABLES.messages },
-    { definition: DELIVERIES_TABLE, tableName: LOCAL_TABLES.deliveries },
-    { definition: ATTEMPTS_TABLE, tableName: LOCAL_TABLES.attempts },
-    { definition: IDEMPOTENCY_TABLE, tableName: LOCAL_TABLES.idempotencyKeys },
-    { definition: AUDIT_TABLE, tableName: LOCAL_TABLES.audit },
-    { definition: EVENT_TYPES_TABLE, tableName: LOCAL_TABLES.eventTypes },
-  ];
+  const tables = (Object.keys(LOCAL_TABLES) as (keyof LocalTableNames)[]).map((name) => ({ definition: TABLE_DEFINITION_OF[name], tableName: LOCAL_TABLES[name] }));
   const dynamodb = new LocalDynamoDb(join(options.dataDir, 'dynamodb'), { fsync: options.fsync ?? false });
   await dynamodb.start();
   await dynamodb.ensureTables(tables);
 
   const sqs = new SqsJsonServer({ dataDir: join(options.dataDir, 'sqs'), fsync: options.fsync ?? false });
   await sqs.listen();
-  const deadLetter = sqs.createQueue({ name: 'hookhub-inbound-dlq', visibilityTimeoutSeconds: 30, delaySeconds: 0 });
+  // As on AWS, each queue has its dead-letter queue; the delivery worker's batch can take the 15 s request timeout,
+  // so its queue hides a batch well past it.
   const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 10;
-  const inbound = sqs.createQueue({
-    name: 'hookhub-inbound',
-    visibilityTimeoutSeconds,
-    delaySeconds: 0,
-    redrive: { deadLetterQueue: deadLetter.queue, maxReceiveCount: INBOUND_QUEUE.maxReceiveCount },
-  });
-  const deliveryDeadLetter = sqs.createQueue({ name: 'hookhub-delivery-dlq', visibilityTimeoutSeconds: 30, delaySeconds: 0 });
-  // The delivery worker's batch can take the 15 s request timeout; the queue hides a batch well past it.
-  const delivery = sqs.createQueue({
-    name: 'hookhub-delivery',
-    visibilityTimeoutSeconds: Math.max(visibilityTimeoutSeconds, 60),
-    delaySeconds: 0,
-    redrive: { deadLetterQueue: deliveryDeadLetter.queue, maxReceiveCount: DELIVERY_QUEUE.maxReceiveCount },
-  });
+  const queueWithDeadLetter = (name: string, visibility: number, maxReceiveCount: number) => {
+    const deadLetter = sqs.createQueue({ name: `${name}-dlq`, visibilityTimeoutSeconds: 30, delaySeconds: 0 });
+    const queue = sqs.createQueue({ name, visibilityTimeoutSeconds: visibility, delaySeconds: 0, redrive: { deadLetterQueue: deadLetter.queue, maxReceiveCount } });
+    return { queue, deadLetter };
+  };
+  const { queue: inbound, deadLetter } = queueWithDeadLetter('hookhub-inbound', visibilityTimeoutSeconds, INBOUND_QUEUE.maxReceiveCount);
+  const { queue: delivery, deadLetter: deliveryDeadLetter } = queueWithDeadLetter('hookhub-delivery', Math.max(visibilityTimeoutSeconds, 60), DELIVERY_QUEUE.maxReceiveCount);
   const outbound: LocalOutboundSettings = { ...DEFAULT_LOCAL_OUTBOUND, retentionDays: options.retentionDays ?? 30, ...options.outbound };
 
   // Bound after the handler modules load: they need the WebSocket callback URL in their environment first.

@@ -4,6 +4,7 @@
  * as an ExclusiveStartKey (a ValidationException, a 500 to the client) is refused here first, as a 400.
  */
 import { BadRequestError } from '../../core/errors';
+import { cursorDocument, invalidCursor } from './page-cursor';
 
 export interface ListCursor {
   /** The query the cursor belongs to (index and filters): reusing it with another query is a 400, not a 500. */
@@ -26,7 +27,6 @@ export interface CursorExpectation {
 /** A real cursor is a few hundred characters; the bound keeps a forged one from costing a large parse. */
 export const MAX_CURSOR_LENGTH = 1024;
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const EVENT_ID = /^evt_[0-9a-f]{32}$/;
 /** `receivedAtId` is `${receivedAt}#${id}` with receivedAt from Date.toISOString(). */
@@ -37,15 +37,9 @@ export function encodeCursor(cursor: ListCursor): string {
 }
 
 export function decodeCursor(encoded: string, expected: CursorExpectation): ListCursor {
-  const invalid = () => new BadRequestError('cursor is not valid; pass the cursor of a previous page unchanged');
-  if (encoded.length > MAX_CURSOR_LENGTH || !BASE64URL.test(encoded)) throw invalid();
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (!isPlainObject(decoded) || !hasExactly(decoded, ['query', 'day'], ['key'])) throw invalid();
+  const invalid = invalidCursor;
+  const decoded = cursorDocument(encoded, MAX_CURSOR_LENGTH);
+  if (!hasExactly(decoded, ['query', 'day'], ['key'])) throw invalid();
   const { query, day, key } = decoded;
   if (typeof query !== 'string' || !isDay(day) || day > expected.today) throw invalid();
   if (query !== expected.queryKey) throw new BadRequestError('cursor belongs to a query with other source/status filters');

@@ -18,17 +18,24 @@ export function encodePageCursor(fields: Record<string, string | undefined>): st
   return Buffer.from(JSON.stringify(fields)).toString('base64url');
 }
 
-export function decodePageCursor(encoded: string, expected: CursorFields): Record<string, string> {
-  const invalid = () => new BadRequestError('cursor is not valid; pass the cursor of a previous page unchanged');
-  if (encoded.length > MAX_CURSOR_LENGTH || !BASE64URL.test(encoded)) throw invalid();
+export const invalidCursor = () => new BadRequestError('cursor is not valid; pass the cursor of a previous page unchanged');
+
+/** The JSON object a cursor carries, or a 400: too long, not base64url, not JSON, not an object. */
+export function cursorDocument(encoded: string, maxLength: number): Record<string, unknown> {
+  if (encoded.length > maxLength || !BASE64URL.test(encoded)) throw invalidCursor();
   let decoded: unknown;
   try {
     decoded = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
   } catch {
-    throw invalid();
+    throw invalidCursor();
   }
-  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) throw invalid();
-  const fields = decoded as Record<string, unknown>;
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) throw invalidCursor();
+  return decoded as Record<string, unknown>;
+}
+
+export function decodePageCursor(encoded: string, expected: CursorFields): Record<string, string> {
+  const invalid = invalidCursor;
+  const fields = cursorDocument(encoded, MAX_CURSOR_LENGTH);
   if (Object.keys(fields).some((name) => !Object.hasOwn(expected, name))) throw invalid();
   for (const [name, { pattern, optional }] of Object.entries(expected)) {
     const value = fields[name];
