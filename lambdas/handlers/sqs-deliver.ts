@@ -13,6 +13,7 @@ import { loadOutboundConfig } from '../config';
 import { decodeDeliveryTask } from '../core/outbound/delivery-task-codec';
 import { deliverTasks, type DeliverDeps } from '../core/outbound/deliver-tasks';
 import { InFlightTries } from '../core/outbound/in-flight-tries';
+import { StatsBuffer } from '../core/outbound/stats-buffer';
 import type { DeliveryTask } from '../core/outbound/outbound-model';
 import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoDbRateLimiter } from '../adapters/dynamodb/rate-limiter';
@@ -66,6 +67,7 @@ export const handler = buildHandler({
     endpoints: context.endpoints,
     endpointStore: context.endpointStore,
     log: context.log,
+    stats: new StatsBuffer(context.log, 1_000, (error) => logger.warn('could not write endpoint stats', { error: error as Error })),
     rateLimiter: new DynamoDbRateLimiter(documents, config.attemptsTable),
     queue: context.queue,
     ops: context.ops,

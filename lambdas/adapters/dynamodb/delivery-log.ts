@@ -6,7 +6,7 @@
  * `byAttemptId` index (hourly counters and rate windows have none).
  */
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Attempt, Delivery, DeliveryStatus } from '../../core/outbound/outbound-model';
+import type { Attempt, Delivery, DeliveryStatus, OutboundMessage } from '../../core/outbound/outbound-model';
 import type { DeliveryListOptions, DeliveryLog, EndpointHourStats, Page } from '../../core/outbound/outbound-ports';
 import { BadRequestError } from '../../core/errors';
 import { ATTEMPTS_TABLE, DELIVERIES_TABLE } from './table-definitions';
@@ -29,11 +29,14 @@ const BEFORE_ATTEMPT = { before: { pattern: idPattern(ATTEMPT_PREFIX) } };
 export interface DeliveryLogTables {
   deliveriesTable: string;
   attemptsTable: string;
+  /** Where message records written along with deliveries go (the delivery worker's first try of a message). */
+  messagesTable?: string;
 }
 
 export class DynamoDbDeliveryLog implements DeliveryLog {
   private readonly deliveriesTable: string;
   private readonly attemptsTable: string;
+  private readonly messagesTable: string | undefined;
 
   constructor(
     private readonly documents: DynamoDBDocumentClient,
@@ -41,6 +44,7 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
   ) {
     this.deliveriesTable = tables.deliveriesTable;
     this.attemptsTable = tables.attemptsTable;
+    this.messagesTable = tables.messagesTable;
   }
 
   /**
@@ -48,10 +52,13 @@ export class DynamoDbDeliveryLog implements DeliveryLog {
    * written only by the one try that holds its task. A key given twice is written once (its last state), since
    * DynamoDB refuses a request naming one key twice.
    */
-  async record(entries: { deliveries: readonly Delivery[]; attempts: readonly Attempt[] }): Promise<void> {
+  async record(entries: { deliveries: readonly Delivery[]; attempts: readonly Attempt[]; messages?: readonly OutboundMessage[] }): Promise<void> {
     const deliveries = new Map(entries.deliveries.map((delivery) => [`${delivery.endpointId}\n${delivery.messageId}`, delivery]));
     const attempts = new Map(entries.attempts.map((attempt) => [attempt.id, attempt]));
+    const messages = new Map((entries.messages ?? []).map((message) => [message.id, message]));
+    if (messages.size > 0 && this.messagesTable === undefined) throw new Error('message records need the messages table');
     await batchWriteItems(this.documents, [
+      ...[...messages.values()].map((message) => ({ tableName: this.messagesTable!, request: { PutRequest: { Item: withoutUndefined(message) } } })),
       ...[...deliveries.values()].map((delivery) => ({ tableName: this.deliveriesTable, request: { PutRequest: { Item: deliveryItem(delivery) } } })),
       ...[...attempts.values()].map((attempt) => ({ tableName: this.attemptsTable, request: { PutRequest: { Item: attemptItem(attempt) } } })),
     ]);
@@ -262,4 +269,8 @@ function hourStatsOf(item: Record<string, unknown>): EndpointHourStats {
     if (bucket) durationBuckets[Number(bucket[1])] = Number(value);
   }
   return { hour: String(item.entry).slice(HOUR_PREFIX.length), succeeded: Number(item.succeeded ?? 0), failed: Number(item.failed ?? 0), durationBuckets };
+}
+
+function withoutUndefined(record: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }

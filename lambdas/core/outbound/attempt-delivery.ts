@@ -31,8 +31,18 @@ export interface AttemptResult {
   next?: { task: DeliveryTask; delaySeconds: number };
 }
 
-export async function attemptDelivery(task: DeliveryTask, endpoint: Endpoint, deps: AttemptDeps, trigger: Attempt['trigger'] = task.trigger): Promise<AttemptResult> {
-  const started = deps.now();
+/**
+ * `grantedAt`: when the rate limiter let this try go; it is also the signing time, so `webhook-timestamp` names the
+ * limiter's one-second window the try was counted in.
+ */
+export async function attemptDelivery(
+  task: DeliveryTask,
+  endpoint: Endpoint,
+  deps: AttemptDeps,
+  trigger: Attempt['trigger'] = task.trigger,
+  grantedAt: Date = deps.now(),
+): Promise<AttemptResult> {
+  const started = grantedAt;
   const request = buildDeliveryRequest({
     url: endpoint.url,
     messageId: task.messageId,
@@ -105,7 +115,7 @@ export async function attemptDelivery(task: DeliveryTask, endpoint: Endpoint, de
  * `notBefore` and the worker that receives it early hides it again with ChangeMessageVisibility (up to 12 h).
  */
 export function nextTry(task: DeliveryTask, delaySeconds: number, nowMs: number): { task: DeliveryTask; delaySeconds: number } {
-  const { notBefore: _, ...rest } = task;
+  const { notBefore: _, recordMessage: __, ...rest } = task;
   const next: DeliveryTask = { ...rest, attemptNumber: task.attemptNumber + 1 };
   if (delaySeconds <= MAX_QUEUE_DELAY_SECONDS) return { task: next, delaySeconds };
   return { task: { ...next, notBefore: new Date(nowMs + delaySeconds * 1000).toISOString() }, delaySeconds: MAX_QUEUE_DELAY_SECONDS };

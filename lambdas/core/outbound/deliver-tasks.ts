@@ -8,23 +8,26 @@
  * `failureThreshold` consecutive failures or five days of failing. A task held back by the limits goes back on the
  * queue with a short delay; a failed try's next try goes on the queue with the schedule's delay. Nothing sleeps.
  *
- * Writes per batch: one batched write of every delivery and attempt record (no conditions needed, see
- * docs/decisions.md), and per endpoint one health update and one hourly-stats update.
+ * Writes per batch: one batched write of every delivery and attempt record, and of the message records whose first
+ * task this batch holds (no conditions needed, see docs/decisions.md); a health update per endpoint only when its
+ * health changes or its last recorded success is older than SUCCESS_REFRESH_MS; hourly stats through StatsBuffer.
  */
-import type { Attempt, Delivery, DeliveryTask, Endpoint } from './outbound-model';
+import type { Attempt, Delivery, DeliveryTask, Endpoint, OutboundMessage } from './outbound-model';
 import type { DeliveryLog, DeliveryQueue, EndpointStore, RateLimiter } from './outbound-ports';
 import type { EndpointDirectory } from './endpoint-directory';
 import type { OpsNotifier } from './ops-events';
 import type { InFlightTries } from './in-flight-tries';
+import type { StatsBuffer } from './stats-buffer';
 import { attemptDelivery, MAX_QUEUE_VISIBILITY_SECONDS, type AttemptDeps, type AttemptResult } from './attempt-delivery';
 import { disableReason, FAILING_NOTICE_AFTER } from './circuit-breaker';
 import { durationBucket } from './duration-histogram';
 import { hourKey } from './endpoint-stats';
 
 export interface DeliverDeps extends AttemptDeps {
-  endpoints: Pick<EndpointDirectory, 'get' | 'remember'>;
+  endpoints: Pick<EndpointDirectory, 'get' | 'fresh' | 'remember'>;
   endpointStore: Pick<EndpointStore, 'recordSuccess' | 'recordFailures' | 'disable'>;
-  log: Pick<DeliveryLog, 'record' | 'addHourStats'>;
+  log: Pick<DeliveryLog, 'record'>;
+  stats: Pick<StatsBuffer, 'add' | 'flushIfDue'>;
   rateLimiter: RateLimiter;
   queue: DeliveryQueue;
   ops: OpsNotifier;
@@ -42,7 +45,14 @@ export interface BatchSummary {
   dropped: number;
 }
 
+/**
+ * A healthy endpoint's `lastSuccessAt` is refreshed at most this often: a success on an endpoint with no failure run
+ * changes nothing else, and writing it per batch would cost a call per endpoint per batch.
+ */
+export const SUCCESS_REFRESH_MS = 10_000;
+
 interface BatchOutput {
+  messages: OutboundMessage[];
   deliveries: Delivery[];
   attempts: Attempt[];
   requeue: { task: DeliveryTask; delaySeconds: number }[];
@@ -61,17 +71,37 @@ export async function deliverTasks(tasks: readonly DeliveryTask[], deps: Deliver
     byEndpoint.set(task.endpointId, [...(byEndpoint.get(task.endpointId) ?? []), task]);
   });
 
-  const output: BatchOutput = { deliveries: [], attempts: [], requeue: [], summary: { succeeded: 0, failed: 0, skipped: 0, deferred: 0, dropped: 0 } };
+  const output: BatchOutput = { messages: [], deliveries: [], attempts: [], requeue: [], summary: { succeeded: 0, failed: 0, skipped: 0, deferred: 0, dropped: 0 } };
   await Promise.all([...byEndpoint].map(([endpointId, group]) => deliverToEndpoint(endpointId, group, deps, output)));
+  // A first task held back (deferred) keeps its flag and records the message when it is tried.
+  const requeued = new Set(output.requeue.map((entry) => entry.task));
+  for (const tasksOfEndpoint of byEndpoint.values()) {
+    for (const task of tasksOfEndpoint) if (task.recordMessage && !requeued.has(task)) output.messages.push(messageOf(task, deps));
+  }
   // Follow-ups first: once they are queued, the records say what will happen; the reverse order could leave a
   // `pending` record whose next try was never queued. A failure throws, and the whole batch is tried again.
   await deps.queue.send(output.requeue);
-  await deps.log.record({ deliveries: output.deliveries, attempts: output.attempts });
+  await deps.log.record({ deliveries: output.deliveries, attempts: output.attempts, messages: output.messages });
+  await deps.stats.flushIfDue();
   return { results, summary: output.summary };
 }
 
+/** The message record, rebuilt from its first task (which carries the whole message). */
+function messageOf(task: DeliveryTask, deps: Pick<AttemptDeps, 'retentionDays'>): OutboundMessage {
+  return {
+    id: task.messageId,
+    eventType: task.eventType,
+    source: task.source,
+    payload: task.payload,
+    createdAt: task.createdAt,
+    expiresAt: Math.floor(Date.parse(task.createdAt) / 1000) + deps.retentionDays * 86_400,
+  };
+}
+
 async function deliverToEndpoint(endpointId: string, tasks: readonly DeliveryTask[], deps: DeliverDeps, output: BatchOutput): Promise<void> {
-  const endpoint = await deps.endpoints.get(endpointId);
+  let endpoint = await deps.endpoints.get(endpointId);
+  // Skipping is decided on the stored state: the cached copy may predate a re-enable (and a replay right after it).
+  if (endpoint?.disabled) endpoint = await deps.endpoints.fresh(endpointId);
   if (!endpoint) {
     output.summary.dropped += tasks.length; // deleted: its deliveries went with it
     return;
@@ -82,8 +112,9 @@ async function deliverToEndpoint(endpointId: string, tasks: readonly DeliveryTas
     return;
   }
 
+  const grantedAt = deps.now();
   const granted = endpoint.rateLimitPerSecond
-    ? await deps.rateLimiter.take(endpoint.id, tasks.length, endpoint.rateLimitPerSecond, deps.now().getTime())
+    ? await deps.rateLimiter.take(endpoint.id, tasks.length, endpoint.rateLimitPerSecond, grantedAt.getTime())
     : tasks.length;
   const tries: Promise<AttemptResult>[] = [];
   tasks.forEach((task, index) => {
@@ -93,7 +124,7 @@ async function deliverToEndpoint(endpointId: string, tasks: readonly DeliveryTas
       output.summary.deferred++;
       return;
     }
-    tries.push(attemptDelivery(task, endpoint, deps).finally(release));
+    tries.push(attemptDelivery(task, endpoint, deps, task.trigger, grantedAt).finally(release));
   });
   if (tries.length === 0) return;
   const outcomes = await Promise.all(tries);
@@ -105,7 +136,8 @@ async function deliverToEndpoint(endpointId: string, tasks: readonly DeliveryTas
     if (result.outcome === 'success') output.summary.succeeded++;
     else output.summary.failed++;
   }
-  await Promise.all([recordHealth(endpoint, outcomes, deps), recordStats(endpoint, outcomes, deps)]);
+  recordStats(endpoint, outcomes, deps);
+  await recordHealth(endpoint, outcomes, deps);
 }
 
 /**
@@ -149,6 +181,8 @@ async function recordHealth(endpoint: Endpoint, outcomes: readonly AttemptResult
   }
   // One success proves the endpoint answers: a mixed batch resets the failure run.
   if (outcomes.some((result) => result.outcome === 'success')) {
+    const lastSuccessMs = endpoint.lastSuccessAt ? Date.parse(endpoint.lastSuccessAt) : Number.NEGATIVE_INFINITY;
+    if (endpoint.consecutiveFailures === 0 && deps.now().getTime() - lastSuccessMs < SUCCESS_REFRESH_MS) return;
     const before = await deps.endpointStore.recordSuccess(endpoint.id, at);
     deps.endpoints.remember({ ...endpoint, consecutiveFailures: 0, failingSince: undefined, lastSuccessAt: at });
     if (before && before.previousConsecutiveFailures >= FAILING_NOTICE_AFTER) {
@@ -182,7 +216,7 @@ function attemptNotice(result: AttemptResult): Record<string, unknown> {
   };
 }
 
-async function recordStats(endpoint: Endpoint, outcomes: readonly AttemptResult[], deps: DeliverDeps): Promise<void> {
+function recordStats(endpoint: Endpoint, outcomes: readonly AttemptResult[], deps: DeliverDeps): void {
   const now = deps.now();
   const durationBuckets: Record<number, number> = {};
   for (const { attempt } of outcomes) {
@@ -190,7 +224,7 @@ async function recordStats(endpoint: Endpoint, outcomes: readonly AttemptResult[
     durationBuckets[bucket] = (durationBuckets[bucket] ?? 0) + 1;
   }
   const succeeded = outcomes.filter((result) => result.outcome === 'success').length;
-  await deps.log.addHourStats(
+  deps.stats.add(
     endpoint.id,
     { hour: hourKey(now.getTime()), succeeded, failed: outcomes.length - succeeded, durationBuckets },
     Math.floor(now.getTime() / 1000) + deps.retentionDays * 86_400,

@@ -28,6 +28,7 @@ function buildDeliveryTaskSchema() {
     trigger: z.enum(['scheduled', 'manual']),
     notBefore: z.optional(z.iso.datetime()),
     createdAt: z.iso.datetime(),
+    recordMessage: z.optional(z.boolean()),
   });
 }
 
@@ -51,6 +52,6 @@ export function decodeDeliveryTask(body: string): DeliveryTask {
     const fields = [...new Set(result.error.issues.map((issue) => issue.path.join('.') || '(root)'))].slice(0, 10);
     throw new InvalidDeliveryTaskError(`the delivery message is not a delivery task (bad fields: ${fields.join(', ')})`);
   }
-  const { version: _version, notBefore, ...task } = result.data;
-  return { ...task, ...(notBefore !== undefined ? { notBefore } : {}) };
+  const { version: _version, notBefore, recordMessage, ...task } = result.data;
+  return { ...task, ...(notBefore !== undefined ? { notBefore } : {}), ...(recordMessage ? { recordMessage } : {}) };
 }

@@ -24,8 +24,24 @@ export class EndpointDirectory {
     return [...(await this.current()).values()];
   }
 
+  /**
+   * An id the cached list does not hold is read from the store: an endpoint created since the last load (by another
+   * process) must not look deleted, or its first deliveries would be dropped.
+   */
   async get(id: string): Promise<Endpoint | undefined> {
-    return (await this.current()).get(id);
+    const cached = (await this.current()).get(id);
+    if (cached) return cached;
+    const stored = await this.store.get(id);
+    if (stored) this.remember(stored);
+    return stored;
+  }
+
+  /** Read from the store now (and remembered): for a decision a stale copy must not make, such as skipping. */
+  async fresh(id: string): Promise<Endpoint | undefined> {
+    const stored = await this.store.get(id);
+    if (stored) this.remember(stored);
+    else this.forget(id);
+    return stored;
   }
 
   /** A change this process made (or just read): visible to its next publish and try without waiting for the TTL. */

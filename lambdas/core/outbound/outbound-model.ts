@@ -133,6 +133,11 @@ export interface DeliveryTask {
   notBefore?: string;
   /** When the message was published, for the publish→delivery latency. */
   createdAt: string;
+  /**
+   * Set on the first task of a message: the worker that takes it stores the message record in the same batched
+   * write as the deliveries, so publishing costs no DynamoDB write of its own (see docs/decisions.md).
+   */
+  recordMessage?: boolean;
 }
 
 /** Operational events: pushed to WebSocket channel `ops` and published as messages of these types. */

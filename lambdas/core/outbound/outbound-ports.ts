@@ -86,10 +86,11 @@ export interface EndpointHourStats {
 /** Deliveries, attempts and per-endpoint hourly stats. */
 export interface DeliveryLog {
   /**
-   * Writes deliveries (replacing the previous state of each (endpoint, message)) and attempt records, batched: no
-   * condition is needed because a delivery's state is only ever written by the one try that holds its task.
+   * Writes deliveries (replacing the previous state of each (endpoint, message)), attempt records and message
+   * records, batched: no condition is needed because a delivery's state is only ever written by the one try that
+   * holds its task, and a message record is the same whoever writes it.
    */
-  record(entries: { deliveries: readonly Delivery[]; attempts: readonly Attempt[] }): Promise<void>;
+  record(entries: { deliveries: readonly Delivery[]; attempts: readonly Attempt[]; messages?: readonly OutboundMessage[] }): Promise<void>;
   getDelivery(endpointId: string, messageId: string): Promise<Delivery | undefined>;
   /** One endpoint's deliveries, oldest message first. */
   listDeliveries(endpointId: string, options: DeliveryListOptions): Promise<Page<Delivery>>;

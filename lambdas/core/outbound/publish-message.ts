@@ -1,7 +1,7 @@
 /**
- * Publishing a message (the seeds' `WebhookService.triggerEvent`): store it, then queue one delivery task per
- * matching endpoint, and only then answer. The answer therefore means every delivery is durably queued: a crash
- * afterwards loses nothing, and a receiver outage only delays its deliveries.
+ * Publishing a message (the seeds' `WebhookService.triggerEvent`): queue one delivery task per matching endpoint
+ * (the first one carrying the message record to the worker), and only then answer. The answer therefore means every
+ * delivery is durably queued: a crash afterwards loses nothing, and a receiver outage only delays its deliveries.
  *
  * Matching happens here, at publish time, against the endpoints that exist now (as Svix does): an endpoint created
  * later does not receive earlier messages unless it asks for a replay. A disabled endpoint still gets its task, so
@@ -89,9 +89,12 @@ export async function publishMessage(input: PublishInput, deps: PublishDeps): Pr
     expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionDays * 86_400,
   };
   const matching = (await deps.endpoints.all()).filter((endpoint) => endpointMatches(endpoint, message));
-  if (matching.length > 0 || input.storeWhenUnmatched !== false) await deps.messages.put(message);
   if (matching.length > 0) {
-    await deps.queue.send(matching.map((endpoint) => ({ task: firstTry(message, endpoint.id), delaySeconds: 0 })));
+    // The first task carries the message record to the worker, which writes it in its batched write: the task is
+    // durable already, so a separate write here would only cost a call per publish (docs/decisions.md).
+    await deps.queue.send(matching.map((endpoint, index) => ({ task: { ...firstTry(message, endpoint.id), ...(index === 0 ? { recordMessage: true } : {}) }, delaySeconds: 0 })));
+  } else if (input.storeWhenUnmatched !== false) {
+    await deps.messages.put(message);
   }
   await deps.seenEventTypes.record(message.eventType, message.source);
   if (input.idempotencyKey !== undefined) await deps.idempotency?.complete(input.idempotencyKey);

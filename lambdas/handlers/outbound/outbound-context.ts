@@ -31,7 +31,7 @@ export function createOutboundContext(config: OutboundConfig, documents: DynamoD
   const endpointStore = new DynamoDbEndpointStore(documents, config.endpointsTable);
   const endpoints = new EndpointDirectory(endpointStore, config.endpointCacheMs);
   const messages = new DynamoDbMessageStore(documents, config.messagesTable);
-  const log = new DynamoDbDeliveryLog(documents, { deliveriesTable: config.deliveriesTable, attemptsTable: config.attemptsTable });
+  const log = new DynamoDbDeliveryLog(documents, { deliveriesTable: config.deliveriesTable, attemptsTable: config.attemptsTable, messagesTable: config.messagesTable });
   const catalog = new DynamoDbEventTypeCatalog(documents, config.eventTypesTable);
   const queue = options.queue ?? new SqsDeliveryQueue(new SQSClient({}), config.deliveryQueueUrl);
   const idempotency: IdempotencyStore | undefined = options.idempotencyTable ? new DynamoDbIdempotencyStore(documents, options.idempotencyTable) : undefined;

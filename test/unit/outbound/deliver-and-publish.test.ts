@@ -7,6 +7,7 @@ import { deliverTasks, type DeliverDeps } from '../../../lambdas/core/outbound/d
 import { EndpointDirectory } from '../../../lambdas/core/outbound/endpoint-directory';
 import { InFlightTries } from '../../../lambdas/core/outbound/in-flight-tries';
 import { SeenEventTypes } from '../../../lambdas/core/outbound/seen-event-types';
+import { StatsBuffer } from '../../../lambdas/core/outbound/stats-buffer';
 import type { OpsNotifier } from '../../../lambdas/core/outbound/ops-events';
 import type { DeliveryTask, Endpoint, OperationalEventType } from '../../../lambdas/core/outbound/outbound-model';
 import type { OutgoingRequest, SendResult, WebhookSender } from '../../../lambdas/core/outbound/outbound-ports';
@@ -56,7 +57,8 @@ const status = (code: number, headers: Record<string, string> = {}): SendResult 
 async function setup(endpoints: Endpoint[], answer: (request: OutgoingRequest) => SendResult | Promise<SendResult>) {
   const store = new InMemoryEndpointStore();
   for (const entry of endpoints) await store.create(entry);
-  const log = new InMemoryDeliveryLog();
+  const messages = new InMemoryMessageStore();
+  const log = new InMemoryDeliveryLog(messages);
   const queue = new InMemoryDeliveryQueue();
   const notices: { type: OperationalEventType; data: Record<string, unknown> }[] = [];
   const ops: OpsNotifier = { notify: async (type, data) => void notices.push({ type, data }) };
@@ -66,6 +68,9 @@ async function setup(endpoints: Endpoint[], answer: (request: OutgoingRequest) =
     endpoints: new EndpointDirectory(store, 0, () => clock),
     endpointStore: store,
     log,
+    stats: new StatsBuffer(log, 0, (error) => {
+      throw error;
+    }),
     rateLimiter: new InMemoryRateLimiter(),
     queue,
     ops,
@@ -76,7 +81,7 @@ async function setup(endpoints: Endpoint[], answer: (request: OutgoingRequest) =
     timeoutMs: 1_000,
     retentionDays: 30,
   };
-  return { store, log, queue, notices, sender, deps, advance: (ms: number) => (clock += ms) };
+  return { store, log, messages, queue, notices, sender, deps, advance: (ms: number) => (clock += ms) };
 }
 
 function task(endpointId: string, overrides: Partial<DeliveryTask> = {}): DeliveryTask {
@@ -198,6 +203,30 @@ describe('deliverTasks', () => {
     expect(headers['webhook-signature']!.split(' ')).toHaveLength(2);
   });
 
+  it('stores the message record that its first task carries, in the same batched write', async () => {
+    const { deps, log, messages } = await setup([endpoint('ep_a'), endpoint('ep_b')], () => status(200));
+    await deliverTasks([task('ep_a', { recordMessage: true }), task('ep_b')], deps);
+    expect(log.recorded).toHaveLength(1);
+    expect(log.recorded[0]!.messages.map((message) => message.id)).toEqual(['msg_01JEXAMPLE00000000000000001']);
+    expect(await messages.get('msg_01JEXAMPLE00000000000000001')).toMatchObject({ eventType: 'project.created', payload: '{"projectId":"p_1"}', source: 'app' });
+  });
+
+  it('records a healthy endpoint\'s success at most every SUCCESS_REFRESH_MS, but always ends a failure run', async () => {
+    const { deps, store, advance } = await setup([endpoint('ep_a')], () => status(200));
+    const writes = jest.spyOn(store, 'recordSuccess');
+    await deliverTasks([task('ep_a')], deps);
+    await deliverTasks([task('ep_a')], deps);
+    expect(writes).toHaveBeenCalledTimes(1);
+    advance(11_000);
+    await deliverTasks([task('ep_a')], deps);
+    expect(writes).toHaveBeenCalledTimes(2);
+    await store.recordFailures('ep_a', 2, new Date().toISOString());
+    advance(2_000); // the directory (no cache here) sees the failures at once
+    await deliverTasks([task('ep_a')], deps);
+    expect(writes).toHaveBeenCalledTimes(3);
+    expect((await store.get('ep_a'))!.consecutiveFailures).toBe(0);
+  });
+
   it('drops the tasks of a deleted endpoint', async () => {
     const { deps, log, sender } = await setup([], () => status(200));
     const { summary } = await deliverTasks([task('ep_gone')], deps);
@@ -229,7 +258,7 @@ describe('publishMessage', () => {
     return { deps, messages, queue, idempotency, advance: (ms: number) => (clock += ms) };
   }
 
-  it('stores the message and queues one task per matching endpoint, disabled ones included', async () => {
+  it('queues one task per matching endpoint, disabled ones included, the first carrying the message record', async () => {
     const { deps, messages, queue } = await publishSetup([
       endpoint('ep_all'),
       endpoint('ep_projects', { eventTypes: ['project.*'] }),
@@ -238,8 +267,9 @@ describe('publishMessage', () => {
     ]);
     const result = await publishMessage({ eventType: 'project.created', payload: '{"a":1}', source: 'app' }, deps);
     expect(result.queued).toBe(3);
-    expect(messages.messages.get(result.id)).toMatchObject({ eventType: 'project.created', payload: '{"a":1}' });
+    expect(messages.messages.size).toBe(0); // written by the worker that takes the first task
     expect(queue.sent.map((entry) => entry.task.endpointId).sort()).toEqual(['ep_all', 'ep_off', 'ep_projects']);
+    expect(queue.sent.filter((entry) => entry.task.recordMessage).map((entry) => entry.task.payload)).toEqual(['{"a":1}']);
   });
 
   it('fails the publish when the queue refuses, so no 202 is given for undeliverable work', async () => {
@@ -248,7 +278,7 @@ describe('publishMessage', () => {
     await expect(publishMessage({ eventType: 'a.b', payload: '{}', source: 'app' }, deps)).rejects.toThrow();
   });
 
-  it('keeps no record of an unmatched inbound message, but does of an unmatched application one', async () => {
+  it('keeps no record of an unmatched inbound message, but writes one for an unmatched application message', async () => {
     const { deps, messages } = await publishSetup([endpoint('ep_x', { eventTypes: ['x.*'] })]);
     const inbound = await publishMessage({ eventType: 'github.push', payload: '{}', source: 'github', storeWhenUnmatched: false }, deps);
     const app = await publishMessage({ eventType: 'project.created', payload: '{}', source: 'app' }, deps);
