@@ -130,7 +130,7 @@ export function loadOutboundConfig(environment: Environment = process.env) {
     timeoutMs: integerEnv('HOOKHUB_DELIVERY_TIMEOUT_MS', 15_000, 100, 30_000, environment),
     /** How stale the endpoint cache may be (see endpoint-directory.ts). */
     endpointCacheMs: integerEnv('HOOKHUB_ENDPOINT_CACHE_MS', 1_000, 0, 60_000, environment),
-    maxInFlightPerEndpoint: integerEnv('HOOKHUB_MAX_IN_FLIGHT_PER_ENDPOINT', 32, 1, 1000, environment),
+    maxInFlightPerEndpoint: integerEnv('HOOKHUB_MAX_IN_FLIGHT_PER_ENDPOINT', 200, 1, 1000, environment),
   };
 }
 

@@ -55,6 +55,9 @@ export function buildHandler(deps: DeliverHandlerDeps) {
   }).use(injectLambdaContext(deps.logger));
 }
 
+/** A try running longer than this marks its endpoint slow: no new tries to it until it ends (in-flight-tries.ts). */
+const SLOW_TRY_MS = 2_000;
+
 const config = loadOutboundConfig();
 const logger = new Logger({ serviceName: 'hookhub-deliver' });
 const documents = createDocumentClient();
@@ -71,7 +74,8 @@ export const handler = buildHandler({
     rateLimiter: new DynamoDbRateLimiter(documents, config.attemptsTable),
     queue: context.queue,
     ops: context.ops,
-    inFlight: new InFlightTries({ maxPerEndpoint: config.maxInFlightPerEndpoint, slowAfterMs: 2_000 }),
+    inFlight: new InFlightTries({ initialLimit: 4, maxLimit: config.maxInFlightPerEndpoint, slowAfterMs: SLOW_TRY_MS }),
+    slowTryMs: SLOW_TRY_MS,
   },
   hide: async (receiptHandle, seconds) => {
     await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: config.deliveryQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));

@@ -60,7 +60,11 @@ export interface LocalRuntimeOptions {
   retentionDays?: number;
   /** Outbound delivery settings; each has a default that suits development (see DEFAULT_LOCAL_OUTBOUND). */
   outbound?: Partial<LocalOutboundSettings>;
-  /** Parallel pollers of the delivery queue. @default 64 (each holds one batch; see in-flight-tries.ts) */
+  /**
+   * Parallel pollers of the delivery queue, like the worker's concurrent invocations on AWS. Each holds one batch
+   * until its slowest try ends, and a slow endpoint holds at most a few (in-flight-tries.ts); more pollers than
+   * this split the queue into smaller batches, and each batch costs the same three SDK calls. @default 16
+   */
   deliveryConcurrency?: number;
 }
 
@@ -172,7 +176,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     batchSize: DELIVERY_QUEUE.batchSize,
     queueUrl: delivery.url,
     queueArn: 'arn:aws:sqs:local:000000000000:hookhub-delivery',
-    concurrency: options.deliveryConcurrency ?? 64,
+    concurrency: options.deliveryConcurrency ?? 16,
   });
   const [ingest, readApi, managementApi, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
     import('../../lambdas/handlers/http-ingest'),

@@ -32,6 +32,8 @@ export interface DeliverDeps extends AttemptDeps {
   queue: DeliveryQueue;
   ops: OpsNotifier;
   inFlight: InFlightTries;
+  /** A try that took longer than this does not raise its endpoint's in-flight limit (in-flight-tries.ts). */
+  slowTryMs: number;
 }
 
 /** `done`: the task is finished with (its message can be deleted). `wait`: hide it this long and see it again. */
@@ -118,13 +120,24 @@ async function deliverToEndpoint(endpointId: string, tasks: readonly DeliveryTas
     : tasks.length;
   const tries: Promise<AttemptResult>[] = [];
   tasks.forEach((task, index) => {
-    const release = index < granted ? deps.inFlight.tryStart(endpoint.id, endpoint.consecutiveFailures > 0) : undefined;
+    const release = index < granted ? deps.inFlight.tryStart(endpoint.id) : undefined;
     if (!release) {
       output.requeue.push({ task, delaySeconds: deferralSeconds(endpoint, index - granted, deps.random) });
       output.summary.deferred++;
       return;
     }
-    tries.push(attemptDelivery(task, endpoint, deps, task.trigger, grantedAt).finally(release));
+    tries.push(
+      attemptDelivery(task, endpoint, deps, task.trigger, grantedAt).then(
+        (result) => {
+          release(result.outcome === 'success' && result.attempt.durationMs < deps.slowTryMs);
+          return result;
+        },
+        (error: unknown) => {
+          release(false);
+          throw error;
+        },
+      ),
+    );
   });
   if (tries.length === 0) return;
   const outcomes = await Promise.all(tries);

@@ -1,39 +1,61 @@
 /**
- * Caps the tries one process has in flight to one endpoint, so a slow endpoint cannot hold every worker: a try to
- * an endpoint that times out holds its batch for the whole timeout (15 s), and a batch's other tasks wait with it.
- * An endpoint gets at most `maxPerEndpoint` tries at once, one while it is failing, and none new while one of its
- * tries has been running longer than `slowAfterMs` (it is probably not answering). A task refused here goes back on
- * the queue with a short delay; it is not a failed try.
+ * Limits the tries one process has in flight to one endpoint, so a slow endpoint cannot hold every worker: a try to
+ * an endpoint that does not answer holds its batch for the whole timeout (15 s), and a batch's other tasks wait with
+ * it. The limit adapts as TCP's congestion window does (additive increase, multiplicative decrease): an endpoint
+ * starts at `initialLimit` tries at once, each quick success raises its limit by one (up to `maxLimit`), each failure
+ * or slow try halves it (at least one); and while one of its tries has run longer than `slowAfterMs`, it gets no new
+ * one. A healthy endpoint reaches the concurrency its latency needs within a few dozen deliveries; one that hangs
+ * holds at most `initialLimit` batches. A task refused here goes back on the queue with a short delay; it is not a
+ * failed try.
  *
  * Per process, not global: on AWS each worker instance has its own, which bounds the instances a slow endpoint holds
  * only together with the circuit breaker. See docs/decisions.md, "A slow endpoint must not slow the others".
  */
+export interface InFlightLimits {
+  initialLimit: number;
+  maxLimit: number;
+  slowAfterMs: number;
+}
+
+interface EndpointWindow {
+  running: Set<{ at: number }>;
+  limit: number;
+}
+
+/** Bounds the memory of endpoints seen: a window back at its initial state with nothing running is forgotten. */
 export class InFlightTries {
-  private readonly startedAt = new Map<string, Set<{ at: number }>>();
+  private readonly windows = new Map<string, EndpointWindow>();
 
   constructor(
-    private readonly options: { maxPerEndpoint: number; slowAfterMs: number },
+    private readonly limits: InFlightLimits,
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  /** A release function if a try may start now, else undefined. */
-  tryStart(endpointId: string, failing: boolean): (() => void) | undefined {
-    const running = this.startedAt.get(endpointId) ?? new Set<{ at: number }>();
+  /**
+   * A release function if a try may start now, else undefined. Call the release with whether the try succeeded
+   * quickly (a 2xx within `slowAfterMs`).
+   */
+  tryStart(endpointId: string): ((quickSuccess: boolean) => void) | undefined {
+    const window = this.windows.get(endpointId) ?? { running: new Set<{ at: number }>(), limit: this.limits.initialLimit };
     const now = this.nowMs();
-    const cap = failing ? 1 : this.options.maxPerEndpoint;
-    if (running.size >= cap) return undefined;
-    for (const entry of running) if (now - entry.at > this.options.slowAfterMs) return undefined;
+    if (window.running.size >= window.limit) return undefined;
+    for (const entry of window.running) if (now - entry.at > this.limits.slowAfterMs) return undefined;
     const entry = { at: now };
-    running.add(entry);
-    this.startedAt.set(endpointId, running);
-    return () => {
-      running.delete(entry);
-      if (running.size === 0 && this.startedAt.get(endpointId) === running) this.startedAt.delete(endpointId);
+    window.running.add(entry);
+    this.windows.set(endpointId, window);
+    let released = false;
+    return (quickSuccess) => {
+      if (released) return;
+      released = true;
+      window.running.delete(entry);
+      window.limit = quickSuccess ? Math.min(this.limits.maxLimit, window.limit + 1) : Math.max(1, Math.floor(window.limit / 2));
+      if (window.running.size === 0 && window.limit === this.limits.initialLimit) this.windows.delete(endpointId);
     };
   }
 
-  /** Tries running now to this endpoint. */
-  count(endpointId: string): number {
-    return this.startedAt.get(endpointId)?.size ?? 0;
+  /** Tries running now to this endpoint, and how many it may have. */
+  state(endpointId: string): { running: number; limit: number } {
+    const window = this.windows.get(endpointId);
+    return { running: window?.running.size ?? 0, limit: window?.limit ?? this.limits.initialLimit };
   }
 }

@@ -74,7 +74,8 @@ async function setup(endpoints: Endpoint[], answer: (request: OutgoingRequest) =
     rateLimiter: new InMemoryRateLimiter(),
     queue,
     ops,
-    inFlight: new InFlightTries({ maxPerEndpoint: 32, slowAfterMs: 2_000 }, () => clock),
+    inFlight: new InFlightTries({ initialLimit: 4, maxLimit: 200, slowAfterMs: 2_000 }, () => clock),
+    slowTryMs: 2_000,
     sender,
     now: () => new Date(clock),
     random: () => 0.5,
@@ -159,7 +160,8 @@ describe('deliverTasks', () => {
     await deliverTasks([task('ep_a')], deps);
     expect((await store.get('ep_a'))!.consecutiveFailures).toBe(0);
     answer = 500;
-    await deliverTasks([task('ep_a'), task('ep_a'), task('ep_a')], deps);
+    // One at a time: after failures the endpoint's in-flight limit shrinks and a batch's extra tasks wait.
+    for (let round = 0; round < 3; round++) await deliverTasks([task('ep_a')], deps);
     expect((await store.get('ep_a'))!).toMatchObject({ disabled: true, disabledReason: 'failures' });
     expect(notices.map((notice) => notice.type)).toContain('endpoint.disabled');
   });
