@@ -18,6 +18,9 @@ const LATENCY_RATE = 100;
 const LATENCY_SECONDS = 10;
 const BASELINE_SECONDS = 5;
 const DRAIN_TIMEOUT_MS = 600_000;
+/** HOOKHUB_BENCH_OUTBOUND_SCALE=0.1 runs a tenth of the messages, for a quick look; BENCHMARKS.md uses 1. */
+const SCALE = Number(process.env.HOOKHUB_BENCH_OUTBOUND_SCALE ?? 1);
+const scaled = (count: number) => Math.max(1, Math.round(count * SCALE));
 
 interface Hub {
   httpUrl: string;
@@ -179,9 +182,9 @@ export async function outboundBenchmark(hub: Hub): Promise<OutboundResult> {
   await receiver.listen();
   try {
     const baselinePerSecond = await baselineRun(receiver);
-    const single = await deliveryRun(hub, receiver, '1 endpoint × 10,000', 1, 10_000, false);
-    const many = await deliveryRun(hub, receiver, '100 endpoints × 1,000', 100, 1_000, false);
-    const slow = await deliveryRun(hub, receiver, '100 endpoints × 1,000, one timing out', 100, 1_000, true);
+    const single = await deliveryRun(hub, receiver, `1 endpoint × ${scaled(10_000)}`, 1, scaled(10_000), false);
+    const many = await deliveryRun(hub, receiver, `100 endpoints × ${scaled(1_000)}`, 100, scaled(1_000), false);
+    const slow = await deliveryRun(hub, receiver, `100 endpoints × ${scaled(1_000)}, one timing out`, 100, scaled(1_000), true);
     const latency = await latencyRun(hub, receiver);
     return { baselinePerSecond, runs: [single, many, slow], slowEndpointRatio: slow.deliveriesPerSecond / many.deliveriesPerSecond, latency };
   } finally {

@@ -111,25 +111,37 @@ export function loadAdminKeyLocation(environment: Environment = process.env): Ad
   throw new ConfigurationError('set HOOKHUB_ADMIN_KEY (local) or HOOKHUB_ADMIN_KEY_SECRET (a Secrets Manager secret id)');
 }
 
-/** Everything a publisher or deliverer of outbound webhooks reads (the management API, both workers). */
+/**
+ * What publishing an outbound message needs: the endpoints (to match), the messages and event types tables, the
+ * delivery queue. The inbound worker has only this (it publishes each event as a message).
+ */
+export function loadPublisherConfig(environment: Environment = process.env) {
+  return {
+    endpointsTable: requireEnv('HOOKHUB_ENDPOINTS_TABLE', environment),
+    messagesTable: requireEnv('HOOKHUB_MESSAGES_TABLE', environment),
+    eventTypesTable: requireEnv('HOOKHUB_EVENT_TYPES_TABLE', environment),
+    deliveryQueueUrl: requireEnv('HOOKHUB_DELIVERY_QUEUE_URL', environment),
+    retentionDays: integerEnv('HOOKHUB_OUTBOUND_RETENTION_DAYS', 30, 1, 3650, environment),
+    /** How stale the endpoint cache may be (see endpoint-directory.ts). */
+    endpointCacheMs: integerEnv('HOOKHUB_ENDPOINT_CACHE_MS', 1_000, 0, 60_000, environment),
+  };
+}
+
+export type PublisherConfig = ReturnType<typeof loadPublisherConfig>;
+
+/** Everything a deliverer of outbound webhooks reads (the delivery worker, the management API). */
 export function loadOutboundConfig(environment: Environment = process.env) {
   const httpsOnly = environment.HOOKHUB_OUTBOUND_HTTPS_ONLY ?? 'false';
   if (httpsOnly !== 'true' && httpsOnly !== 'false') throw new ConfigurationError('environment variable HOOKHUB_OUTBOUND_HTTPS_ONLY must be true or false');
   return {
-    endpointsTable: requireEnv('HOOKHUB_ENDPOINTS_TABLE', environment),
-    messagesTable: requireEnv('HOOKHUB_MESSAGES_TABLE', environment),
+    ...loadPublisherConfig(environment),
     deliveriesTable: requireEnv('HOOKHUB_DELIVERIES_TABLE', environment),
     attemptsTable: requireEnv('HOOKHUB_ATTEMPTS_TABLE', environment),
-    eventTypesTable: requireEnv('HOOKHUB_EVENT_TYPES_TABLE', environment),
-    deliveryQueueUrl: requireEnv('HOOKHUB_DELIVERY_QUEUE_URL', environment),
     connectionsTable: requireEnv('HOOKHUB_CONNECTIONS_TABLE', environment),
     websocketCallbackUrl: requireEnv('HOOKHUB_WS_CALLBACK_URL', environment),
-    retentionDays: integerEnv('HOOKHUB_OUTBOUND_RETENTION_DAYS', 30, 1, 3650, environment),
     allowPrivateTargets: environment.HOOKHUB_ALLOW_PRIVATE_TARGETS ?? '',
     httpsOnly: httpsOnly === 'true',
     timeoutMs: integerEnv('HOOKHUB_DELIVERY_TIMEOUT_MS', 15_000, 100, 30_000, environment),
-    /** How stale the endpoint cache may be (see endpoint-directory.ts). */
-    endpointCacheMs: integerEnv('HOOKHUB_ENDPOINT_CACHE_MS', 1_000, 0, 60_000, environment),
     maxInFlightPerEndpoint: integerEnv('HOOKHUB_MAX_IN_FLIGHT_PER_ENDPOINT', 200, 1, 1000, environment),
   };
 }

@@ -28,6 +28,7 @@ export interface DeliverHandlerDeps {
 
 export function buildHandler(deps: DeliverHandlerDeps) {
   return middy(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const receivedAt = Date.now();
     const failures: string[] = [];
     const decoded: { messageId: string; receiptHandle: string; task: DeliveryTask }[] = [];
     for (const record of event.Records) {
@@ -44,9 +45,13 @@ export function buildHandler(deps: DeliverHandlerDeps) {
     );
     await Promise.all(
       results.map(async (result, index) => {
-        if (result.kind !== 'wait') return;
         const { messageId, receiptHandle } = decoded[index]!;
-        await deps.hide(receiptHandle, result.seconds);
+        if (result.kind === 'failed') failures.push(messageId);
+        if (result.kind !== 'wait') return;
+        // SQS keeps a message hidden at most 12 h from its receive: a longer wait comes back early and is hidden again.
+        const seconds = Math.min(result.seconds, MAX_VISIBILITY_SECONDS - Math.ceil((Date.now() - receivedAt) / 1000) - 60);
+        // Reported as a failure either way, so SQS keeps the message; if hiding failed it is seen again sooner.
+        await deps.hide(receiptHandle, seconds).catch((error: unknown) => deps.logger.warn('could not hide a waiting task', { messageId, error: error as Error }));
         failures.push(messageId);
       }),
     );
@@ -54,6 +59,9 @@ export function buildHandler(deps: DeliverHandlerDeps) {
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   }).use(injectLambdaContext(deps.logger));
 }
+
+/** SQS's longest visibility timeout, counted from the receive. */
+const MAX_VISIBILITY_SECONDS = 12 * 3600;
 
 /** A try running longer than this marks its endpoint slow: no new tries to it until it ends (in-flight-tries.ts). */
 const SLOW_TRY_MS = 2_000;
@@ -76,6 +84,7 @@ export const handler = buildHandler({
     ops: context.ops,
     inFlight: new InFlightTries({ initialLimit: 4, maxLimit: config.maxInFlightPerEndpoint, slowAfterMs: SLOW_TRY_MS }),
     slowTryMs: SLOW_TRY_MS,
+    onError: (what, error) => logger.error(what, { error: error as Error }),
   },
   hide: async (receiptHandle, seconds) => {
     await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: config.deliveryQueueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }));

@@ -8,7 +8,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadOutboundConfig, loadWorkerConfig } from '../config';
+import { loadPublisherConfig, loadWorkerConfig } from '../config';
 import { processInboundEvent, type ProcessInboundDeps } from '../core/events/process-inbound';
 import { decodeQueuedEvent } from '../core/events/queued-event-codec';
 import { failedAttempt } from '../core/events/failed-attempt';
@@ -24,7 +24,7 @@ import { createManagementApiClient } from '../adapters/apigw-management/manageme
 import { INBOUND_QUEUE } from '../adapters/sqs/queue-definitions';
 import { eventProcessors } from '../processors/registry';
 import { inboundMessage } from '../core/outbound/inbound-message';
-import { createOutboundContext } from './outbound/outbound-context';
+import { createPublisher } from './outbound/publisher';
 
 export interface WorkerDeps extends Omit<ProcessInboundDeps, 'fanOut'> {
   connections: ConnectionStore;
@@ -64,7 +64,7 @@ export function buildHandler(deps: WorkerDeps) {
 const config = loadWorkerConfig();
 const documentClient = createDocumentClient();
 const logger = new Logger({ serviceName: 'hookhub-worker' });
-const outbound = createOutboundContext(loadOutboundConfig(), documentClient, logger);
+const outbound = createPublisher(loadPublisherConfig(), documentClient, logger);
 
 export const handler = buildHandler({
   store: new DynamoDbEventStore(documentClient, config.eventsTable, { retentionDays: config.retentionDays }),

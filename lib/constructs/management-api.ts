@@ -76,9 +76,9 @@ export class ManagementApi extends Construct {
     tables.endpoints.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Scan');
     tables.messages.grant(fn, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
     for (const table of [tables.deliveries, tables.attempts]) {
-      table.grant(fn, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem');
+      table.grant(fn, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
     }
-    props.idempotencyTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    props.idempotencyTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     props.auditTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:Query');
     tables.eventTypes.grant(fn, 'dynamodb:Scan', 'dynamodb:UpdateItem');
     props.deliveryQueue.grant(fn, 'sqs:SendMessage');

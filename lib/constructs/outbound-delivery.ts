@@ -108,16 +108,16 @@ export class OutboundDelivery extends Construct {
     );
 
     // Exactly the calls the worker makes. Endpoints: the cache is filled by Scan, a single endpoint re-read by
-    // GetItem, the failure run and disabling are conditional updates. Messages: operational events are published as
-    // messages. Deliveries and attempts: batched records, hourly stats and rate-limit windows (updates), a
-    // delivery's state (read) — on the tables only, as the worker queries no index. Event types: the ops events'
-    // types are noted as seen. The queue: each retry is a new, delayed task.
+    // GetItem, the failure run and disabling are conditional updates. Messages: a message record comes with its
+    // first task and is written in the batch with the deliveries; an operational event no endpoint takes is put.
+    // Deliveries: batched records. Attempts: batched records, hourly stats and rate-limit windows (updates, and the
+    // limiter's read when a refused update carries no item) — on the tables only, as the worker queries no index.
+    // Event types: the ops events' types are noted as seen. The queue: each retry is a new, delayed task.
     const fn = this.worker.function;
     props.tables.endpoints.grant(fn, 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Scan');
-    props.tables.messages.grant(fn, 'dynamodb:PutItem');
-    for (const table of [props.tables.deliveries, props.tables.attempts]) {
-      grantOnTableOnly(fn, table, 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
-    }
+    props.tables.messages.grant(fn, 'dynamodb:PutItem', 'dynamodb:BatchWriteItem');
+    grantOnTableOnly(fn, props.tables.deliveries, 'dynamodb:BatchWriteItem');
+    grantOnTableOnly(fn, props.tables.attempts, 'dynamodb:BatchWriteItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem');
     props.tables.eventTypes.grant(fn, 'dynamodb:UpdateItem');
     this.queue.grant(fn, 'sqs:SendMessage');
     props.connectionsTable.grant(fn, 'dynamodb:Query', 'dynamodb:BatchWriteItem');

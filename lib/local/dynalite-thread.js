@@ -42,7 +42,7 @@ function serviceError(error) {
 }
 
 function unavailable() {
-  return serviceError(new Error('the store is being reopened after a failure; retry later'));
+  return serviceError(new Error(state === 'stopping' ? 'the store is stopping' : 'the store is being reopened after a failure; retry later'));
 }
 
 function withSync(options) {

@@ -63,7 +63,7 @@ export interface LocalRuntimeOptions {
   /**
    * Parallel pollers of the delivery queue, like the worker's concurrent invocations on AWS. Each holds one batch
    * until its slowest try ends, and a slow endpoint holds at most a few (in-flight-tries.ts); more pollers than
-   * this split the queue into smaller batches, and each batch costs the same three SDK calls. @default 16
+   * this split the queue into smaller batches, and each batch costs the same three SDK calls. @default 24
    */
   deliveryConcurrency?: number;
 }
@@ -176,7 +176,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     batchSize: DELIVERY_QUEUE.batchSize,
     queueUrl: delivery.url,
     queueArn: 'arn:aws:sqs:local:000000000000:hookhub-delivery',
-    concurrency: options.deliveryConcurrency ?? 16,
+    concurrency: options.deliveryConcurrency ?? 24,
   });
   const [ingest, readApi, managementApi, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
     import('../../lambdas/handlers/http-ingest'),
@@ -206,8 +206,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   ]);
   await http.listen(options.port);
 
+  // The sweep in flight is awaited by stop(), so it never runs into a store that is closing.
+  let sweeping: Promise<void> = Promise.resolve();
   const sweep = setInterval(() => {
-    dynamodb.sweepExpired(tables, Math.floor(Date.now() / 1000)).catch((error: unknown) => console.error('[ttl-sweep]', error));
+    sweeping = dynamodb.sweepExpired(tables, Math.floor(Date.now() / 1000)).then(
+      () => undefined,
+      (error: unknown) => console.error('[ttl-sweep]', error),
+    );
   }, options.ttlSweepIntervalMs ?? 60_000);
   sweep.unref();
 
@@ -223,6 +228,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     tables: LOCAL_TABLES,
     async stop() {
       clearInterval(sweep);
+      await sweeping;
       await Promise.all([worker.stop(), deliveryWorker.stop()]);
       await http.close();
       await websocket.close();

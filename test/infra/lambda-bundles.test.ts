@@ -9,6 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { esbuildOptions, HANDLER_ENTRIES, PROJECT_ROOT, type HandlerName } from '../../lib/bundling';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { HookhubStack } from '../../lib/hookhub-stack';
+import { HookhubFunction } from '../../lib/constructs/hookhub-function';
+import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { context, httpEvent, sqsEvent } from '../fixtures/api-gateway-events';
 
 const outDir = mkdtempSync(join(tmpdir(), 'hookhub-bundles-'));
@@ -70,7 +75,7 @@ const environment = {
 };
 
 /** Loads a bundle in a new Node process and, given an event, invokes its handler once. */
-function invokeFresh(name: HandlerName, event?: unknown): { handlerType: string; result?: unknown } {
+function invokeFresh(name: HandlerName, event?: unknown, env: Record<string, string> = environment): { handlerType: string; result?: unknown } {
   const script = `
     const { handler } = require(${JSON.stringify(join(outDir, name, 'index.js'))});
     const event = ${JSON.stringify(event ?? null)};
@@ -78,7 +83,7 @@ function invokeFresh(name: HandlerName, event?: unknown): { handlerType: string;
     Promise.resolve(event === null ? undefined : handler(event, context)).then((result) => {
       process.stdout.write(JSON.stringify({ handlerType: typeof handler, result }));
     });`;
-  const child = spawnSync(process.execPath, ['-e', script], { env: environment, encoding: 'utf8', timeout: 30_000 });
+  const child = spawnSync(process.execPath, ['-e', script], { env, encoding: 'utf8', timeout: 30_000 });
   if (child.status !== 0) throw new Error(`${name} failed in a fresh process: ${child.stderr}`);
   return JSON.parse(child.stdout) as { handlerType: string; result?: unknown };
 }
@@ -106,5 +111,40 @@ describe('in a fresh process', () => {
 
   it.each(['wsDisconnect', 'wsDefault'] as const)('%s loads and exports its handler (every event it takes calls AWS)', (name) => {
     expect(invokeFresh(name).handlerType).toBe('function');
+  });
+});
+
+/**
+ * Each function with exactly the variables the stack gives it (CloudFormation references replaced by placeholders)
+ * and the Lambda runtime's own: a handler that reads a variable its function does not get fails its cold start on
+ * AWS, and the shared test environment above (which has every variable) would not show it.
+ */
+describe('with the environment its stack function gets', () => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new HookhubStack(app, 'EnvCheck', {
+    config: parseHookhubConfig({ sources: [{ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { secretName: 'hookhub/sources/demo' } }] }),
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
+  const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Properties?: { Environment?: { Variables?: Record<string, unknown> } } }> };
+  const functions = stack.node.findAll().filter((construct): construct is HookhubFunction => construct instanceof HookhubFunction);
+  const placeholder = (name: string) => (/_URL$/.test(name) ? 'https://placeholder.example/path' : /_SECRET$/.test(name) ? 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:placeholder' : 'placeholder');
+
+  it('covers every handler', () => {
+    expect(new Set(functions.map((fn) => fn.handlerName))).toEqual(new Set(handlers));
+  });
+
+  it.each(functions.map((fn) => [fn.handlerName, fn] as const))('%s loads', (name, fn) => {
+    const logicalId = Stack.of(fn).getLogicalId(fn.function.node.defaultChild as never);
+    const variables = template.Resources[logicalId]!.Properties!.Environment!.Variables!;
+    const stackEnvironment = Object.fromEntries(Object.entries(variables).map(([key, value]) => [key, typeof value === 'string' ? value : placeholder(key)]));
+    const env = {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'placeholder',
+      AWS_SECRET_ACCESS_KEY: 'placeholder',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...stackEnvironment,
+    };
+    expect(invokeFresh(name, undefined, env).handlerType).toBe('function');
   });
 });

@@ -136,7 +136,7 @@ describe('function', () => {
   it('is granted exactly what its routes do', () => {
     const role = built.stack.getLogicalId(built.management.function.role.node.defaultChild as CfnElement);
     const dynamodb = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`).sort();
-    const deliveryLog = dynamodb('BatchGetItem', 'BatchWriteItem', 'GetItem', 'Query', 'UpdateItem');
+    const deliveryLog = dynamodb('BatchGetItem', 'BatchWriteItem', 'GetItem', 'Query');
     expect(permissionsOf(built.template, role)).toEqual({
       [id(built.storage.endpointsTable)]: dynamodb('DeleteItem', 'GetItem', 'PutItem', 'Scan', 'UpdateItem'),
       [id(built.storage.messagesTable)]: dynamodb('BatchGetItem', 'GetItem', 'PutItem'),
@@ -144,7 +144,7 @@ describe('function', () => {
       [`${id(built.storage.deliveriesTable)}/index/*`]: deliveryLog,
       [id(built.storage.attemptsTable)]: deliveryLog,
       [`${id(built.storage.attemptsTable)}/index/*`]: deliveryLog,
-      [id(built.storage.idempotencyTable)]: dynamodb('PutItem', 'UpdateItem'),
+      [id(built.storage.idempotencyTable)]: dynamodb('GetItem', 'PutItem', 'UpdateItem'),
       [id(built.storage.auditTable)]: dynamodb('PutItem', 'Query'),
       [id(built.storage.eventTypesTable)]: dynamodb('Scan', 'UpdateItem'),
       [id(built.storage.connectionsTable)]: dynamodb('BatchWriteItem', 'Query'),

@@ -158,9 +158,9 @@ describe('delivery worker', () => {
     const dynamodb = (...actions: string[]) => actions.map((action) => `dynamodb:${action}`).sort();
     expect(permissionsOf(built.template, role)).toEqual({
       [id(built.storage.endpointsTable)]: dynamodb('GetItem', 'Scan', 'UpdateItem'),
-      [id(built.storage.messagesTable)]: dynamodb('PutItem'),
+      [id(built.storage.messagesTable)]: dynamodb('BatchWriteItem', 'PutItem'),
       // On the tables only: the worker queries neither table's index.
-      [id(built.storage.deliveriesTable)]: dynamodb('BatchWriteItem', 'GetItem', 'UpdateItem'),
+      [id(built.storage.deliveriesTable)]: dynamodb('BatchWriteItem'),
       [id(built.storage.attemptsTable)]: dynamodb('BatchWriteItem', 'GetItem', 'UpdateItem'),
       [id(built.storage.eventTypesTable)]: dynamodb('UpdateItem'),
       [id(built.storage.connectionsTable)]: dynamodb('BatchWriteItem', 'Query'),

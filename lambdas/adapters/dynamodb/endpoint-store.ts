@@ -7,7 +7,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Endpoint } from '../../core/outbound/outbound-model';
 import type { EndpointSettings, EndpointStore, Page } from '../../core/outbound/outbound-ports';
-import { BadRequestError } from '../../core/errors';
+import { BadRequestError, ConflictError } from '../../core/errors';
 import { decodePageCursor, encodePageCursor, idPattern } from './page-cursor';
 
 /** The settings an update may change; any other key of `changes` is ignored, so an update never rewrites an id or health. */
@@ -88,7 +88,8 @@ export class DynamoDbEndpointStore implements EndpointStore {
       try {
         return await this.applySettings(id, changes, updatedAt, current.disabled);
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException) || round === MAX_ENABLE_ROUNDS) throw error;
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (round === MAX_ENABLE_ROUNDS) throw new ConflictError(`endpoint '${id}' kept changing while it was being enabled; try again`);
       }
     }
   }

@@ -55,6 +55,25 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     }
   }
 
+  async takeOver(key: string, expectedStartedAt: string, startedAt: string): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { key },
+          UpdateExpression: 'SET startedAt = :now',
+          ConditionExpression: 'startedAt = :expected AND #state = :pending',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':now': startedAt, ':expected': expectedStartedAt, ':pending': 'pending' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async complete(key: string): Promise<void> {
     try {
       await this.documents.send(

@@ -16,12 +16,13 @@ import type { Attempt, Delivery, DeliveryTask, Endpoint, OutboundMessage } from 
 import type { DeliveryLog, DeliveryQueue, EndpointStore, RateLimiter } from './outbound-ports';
 import type { EndpointDirectory } from './endpoint-directory';
 import type { OpsNotifier } from './ops-events';
-import type { InFlightTries } from './in-flight-tries';
+import type { InFlightTries, Refusal } from './in-flight-tries';
 import type { StatsBuffer } from './stats-buffer';
 import { attemptDelivery, MAX_QUEUE_VISIBILITY_SECONDS, type AttemptDeps, type AttemptResult } from './attempt-delivery';
 import { disableReason, FAILING_NOTICE_AFTER } from './circuit-breaker';
 import { durationBucket } from './duration-histogram';
 import { hourKey } from './endpoint-stats';
+import { urlOrigin } from './url-origin';
 
 export interface DeliverDeps extends AttemptDeps {
   endpoints: Pick<EndpointDirectory, 'get' | 'fresh' | 'remember'>;
@@ -32,12 +33,18 @@ export interface DeliverDeps extends AttemptDeps {
   queue: DeliveryQueue;
   ops: OpsNotifier;
   inFlight: InFlightTries;
+  /** Reports a failure that must not fail the batch: the tries are made, and repeating them would send them twice. */
+  onError: (what: string, error: unknown) => void;
   /** A try that took longer than this does not raise its endpoint's in-flight limit (in-flight-tries.ts). */
   slowTryMs: number;
 }
 
-/** `done`: the task is finished with (its message can be deleted). `wait`: hide it this long and see it again. */
-export type TaskResult = { kind: 'done' } | { kind: 'wait'; seconds: number };
+/**
+ * `done`: the task is finished with (its message can be deleted). `wait`: hide it this long and see it again.
+ * `failed`: nothing was sent for it (its endpoint could not be read) or its next try could not be queued: SQS must
+ * deliver it again.
+ */
+export type TaskResult = { kind: 'done' } | { kind: 'wait'; seconds: number } | { kind: 'failed' };
 
 export interface BatchSummary {
   succeeded: number;
@@ -74,18 +81,40 @@ export async function deliverTasks(tasks: readonly DeliveryTask[], deps: Deliver
   });
 
   const output: BatchOutput = { messages: [], deliveries: [], attempts: [], requeue: [], summary: { succeeded: 0, failed: 0, skipped: 0, deferred: 0, dropped: 0 } };
-  await Promise.all([...byEndpoint].map(([endpointId, group]) => deliverToEndpoint(endpointId, group, deps, output)));
+  const unsent = new Set<DeliveryTask>();
+  await Promise.all(
+    [...byEndpoint].map(([endpointId, group]) =>
+      deliverToEndpoint(endpointId, group, deps, output).catch((error: unknown) => {
+        // Only what comes before sending throws here (reading the endpoint, the rate limiter): the group's tasks
+        // were not sent, so SQS may deliver them again without sending anything twice.
+        deps.onError(`endpoint ${endpointId}: tasks not sent`, error);
+        for (const task of group) unsent.add(task);
+      }),
+    ),
+  );
   // A first task held back (deferred) keeps its flag and records the message when it is tried.
   const requeued = new Set(output.requeue.map((entry) => entry.task));
   for (const tasksOfEndpoint of byEndpoint.values()) {
     for (const task of tasksOfEndpoint) if (task.recordMessage && !requeued.has(task)) output.messages.push(messageOf(task, deps));
   }
-  // Follow-ups first: once they are queued, the records say what will happen; the reverse order could leave a
-  // `pending` record whose next try was never queued. A failure throws, and the whole batch is tried again.
-  await deps.queue.send(output.requeue);
-  await deps.log.record({ deliveries: output.deliveries, attempts: output.attempts, messages: output.messages });
+  // Follow-ups first: once they are queued, the records say what will happen. If they cannot be queued, the tasks
+  // that needed them are delivered again by SQS (a failed try is repeated; a try is never lost).
+  try {
+    await deps.queue.send(output.requeue);
+  } catch (error) {
+    deps.onError('follow-up tasks not queued; their tasks will be received again', error);
+    for (const { task } of output.requeue) unsent.add(sourceOf(task, tasks));
+  }
+  // The tries are made: a failed write loses their records (an error in the log), but failing the batch would send
+  // them all again.
+  await deps.log.record({ deliveries: output.deliveries, attempts: output.attempts, messages: output.messages }).catch((error: unknown) => deps.onError('delivery records not written', error));
   await deps.stats.flushIfDue();
-  return { results, summary: output.summary };
+  return { results: results.map((result, index) => (unsent.has(tasks[index]!) ? { kind: 'failed' } : result)), summary: output.summary };
+}
+
+/** The received task a follow-up continues (a deferral is the task itself; a retry is a copy with the next number). */
+function sourceOf(followUp: DeliveryTask, tasks: readonly DeliveryTask[]): DeliveryTask {
+  return tasks.find((task) => task === followUp) ?? tasks.find((task) => task.messageId === followUp.messageId && task.endpointId === followUp.endpointId) ?? followUp;
 }
 
 /** The message record, rebuilt from its first task (which carries the whole message). */
@@ -118,29 +147,26 @@ async function deliverToEndpoint(endpointId: string, tasks: readonly DeliveryTas
   const granted = endpoint.rateLimitPerSecond
     ? await deps.rateLimiter.take(endpoint.id, tasks.length, endpoint.rateLimitPerSecond, grantedAt.getTime())
     : tasks.length;
-  const tries: Promise<AttemptResult>[] = [];
-  tasks.forEach((task, index) => {
-    const release = index < granted ? deps.inFlight.tryStart(endpoint.id) : undefined;
-    if (!release) {
-      output.requeue.push({ task, delaySeconds: deferralSeconds(endpoint, index - granted, deps.random) });
-      output.summary.deferred++;
-      return;
-    }
-    tries.push(
-      attemptDelivery(task, endpoint, deps, task.trigger, grantedAt).then(
-        (result) => {
-          release(result.outcome === 'success' && result.attempt.durationMs < deps.slowTryMs);
-          return result;
-        },
-        (error: unknown) => {
-          release(false);
-          throw error;
-        },
-      ),
-    );
-  });
-  if (tries.length === 0) return;
-  const outcomes = await Promise.all(tries);
+  const tries = await Promise.all(
+    tasks.map(async (task, index): Promise<AttemptResult | undefined> => {
+      const slot = index < granted ? await deps.inFlight.acquire(endpoint.id, SLOT_WAIT_MS) : 'rate-limited';
+      if (typeof slot !== 'function') {
+        output.requeue.push({ task, delaySeconds: deferralSeconds(endpoint, slot, index - granted, deps) });
+        output.summary.deferred++;
+        return undefined;
+      }
+      try {
+        const result = await attemptDelivery(task, endpoint, deps, task.trigger, grantedAt);
+        slot(result.outcome === 'success' && result.attempt.durationMs < deps.slowTryMs);
+        return result;
+      } catch (error) {
+        slot(false);
+        throw error;
+      }
+    }),
+  );
+  const outcomes = tries.filter((result): result is AttemptResult => result !== undefined);
+  if (outcomes.length === 0) return;
 
   for (const result of outcomes) {
     output.attempts.push(result.attempt);
@@ -150,17 +176,22 @@ async function deliverToEndpoint(endpointId: string, tasks: readonly DeliveryTas
     else output.summary.failed++;
   }
   recordStats(endpoint, outcomes, deps);
-  await recordHealth(endpoint, outcomes, deps);
+  await recordHealth(endpoint, outcomes, deps).catch((error: unknown) => deps.onError(`endpoint ${endpoint.id}: health not recorded`, error));
 }
 
+/** How long a try waits in the worker for a slot of an endpoint whose slots quick tries hold. */
+const SLOT_WAIT_MS = 250;
+
 /**
- * How long a held-back task waits: a rate-limited one spreads over the seconds the limit needs for the backlog in
- * hand; one held back by the in-flight cap waits longer if the endpoint is failing (its tries are slow to end).
+ * How long a held-back task waits in the queue: a rate-limited one spreads over the seconds the limit needs for the
+ * backlog in hand; one whose endpoint has a slow try waits about as long as that try may still take (the timeout);
+ * one whose endpoint's slots stayed taken waits a second.
  */
-function deferralSeconds(endpoint: Endpoint, overLimitIndex: number, random: () => number): number {
-  const jitter = Math.floor(random() * 2);
-  if (overLimitIndex >= 0 && endpoint.rateLimitPerSecond) return 1 + Math.floor(overLimitIndex / endpoint.rateLimitPerSecond) + jitter;
-  return (endpoint.consecutiveFailures > 0 ? 5 : 1) + jitter;
+function deferralSeconds(endpoint: Endpoint, reason: Refusal | 'rate-limited', overLimitIndex: number, deps: Pick<DeliverDeps, 'random' | 'timeoutMs'>): number {
+  const jitter = Math.floor(deps.random() * 2);
+  if (reason === 'rate-limited') return 1 + Math.floor(overLimitIndex / endpoint.rateLimitPerSecond!) + jitter;
+  if (reason === 'slow') return Math.ceil(deps.timeoutMs / 1000) + jitter;
+  return 1 + jitter;
 }
 
 function skippedDelivery(task: DeliveryTask, endpoint: Endpoint, deps: Pick<AttemptDeps, 'now' | 'retentionDays'>): Delivery {
@@ -186,6 +217,8 @@ async function recordHealth(endpoint: Endpoint, outcomes: readonly AttemptResult
     return;
   }
   for (const result of outcomes) {
+    // A manual try (retry, replay) is a one-off: its failure ends no schedule, so it is no notice.
+    if (result.attempt.trigger !== 'scheduled') continue;
     if (result.outcome === 'exhausted') {
       await deps.ops.notify('message.attempt.exhausted', attemptNotice(result));
     } else if (result.outcome === 'retry' && result.attempt.attemptNumber === FAILING_NOTICE_AFTER) {
@@ -199,7 +232,7 @@ async function recordHealth(endpoint: Endpoint, outcomes: readonly AttemptResult
     const before = await deps.endpointStore.recordSuccess(endpoint.id, at);
     deps.endpoints.remember({ ...endpoint, consecutiveFailures: 0, failingSince: undefined, lastSuccessAt: at });
     if (before && before.previousConsecutiveFailures >= FAILING_NOTICE_AFTER) {
-      await deps.ops.notify('endpoint.recovered', { endpointId: endpoint.id, url: endpoint.url, failuresBefore: before.previousConsecutiveFailures });
+      await deps.ops.notify('endpoint.recovered', { endpointId: endpoint.id, origin: urlOrigin(endpoint.url), failuresBefore: before.previousConsecutiveFailures });
     }
     return;
   }
@@ -214,7 +247,7 @@ async function disable(endpoint: Endpoint, reason: string, deps: DeliverDeps, de
   const at = deps.now().toISOString();
   if (!(await deps.endpointStore.disable(endpoint.id, reason, at))) return; // someone else disabled it and said so
   deps.endpoints.remember({ ...endpoint, disabled: true, disabledReason: reason, disabledAt: at });
-  await deps.ops.notify('endpoint.disabled', { endpointId: endpoint.id, url: endpoint.url, reason, ...details });
+  await deps.ops.notify('endpoint.disabled', { endpointId: endpoint.id, origin: urlOrigin(endpoint.url), reason, ...details });
 }
 
 function attemptNotice(result: AttemptResult): Record<string, unknown> {

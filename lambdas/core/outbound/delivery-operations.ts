@@ -4,7 +4,7 @@
  * after them, as Svix's resend) and marks the deliveries pending, and is audited. Bulk sends are bounded per call;
  * the answer says when more are left.
  */
-import { BadRequestError, NotFoundError } from '../errors';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors';
 import type { Delivery, DeliveryTask, OutboundMessage } from './outbound-model';
 import { firstTry } from './publish-message';
 import { getEndpoint, requireEnabled } from './endpoint-operations';
@@ -22,6 +22,10 @@ export async function retryAttempt(attemptId: string, actor: Actor, deps: Manage
   const message = await deps.messages.get(attempt.messageId);
   if (!message) throw new NotFoundError(`message '${attempt.messageId}' is no longer kept (past its retention)`);
   const delivery = await deps.log.getDelivery(endpoint.id, message.id);
+  // A delivery still on its schedule gets its retries anyway; a manual try beside them would race them.
+  if (delivery?.status === 'pending') {
+    throw new ConflictError(`message '${message.id}' is still being delivered to this endpoint (next try ${delivery.nextAttemptAt ?? 'queued'}); retry once it has succeeded or is exhausted`);
+  }
   await queueManual([{ message, delivery, endpointId: endpoint.id }], deps);
   await audit(deps, actor, 'attempt.retry', `attempt:${attemptId}`, { endpointId: endpoint.id, messageId: message.id });
   return { queued: 1, endpointId: endpoint.id, messageId: message.id };
@@ -31,9 +35,9 @@ export async function retryFailed(endpointId: string, actor: Actor, deps: Manage
   const endpoint = await getEndpoint(endpointId, deps);
   requireEnabled(endpoint);
   const found = await collect((cursor) => deps.log.listRetryable(endpointId, { limit: PAGE, cursor }), () => true);
-  const queued = await queueDeliveries(endpointId, found.deliveries, deps);
-  await audit(deps, actor, 'endpoint.retry-failed', `endpoint:${endpointId}`, { queued, truncated: found.truncated });
-  return { queued, truncated: found.truncated };
+  const { queued, missing } = await queueDeliveries(endpointId, found.deliveries, deps);
+  await audit(deps, actor, 'endpoint.retry-failed', `endpoint:${endpointId}`, { queued, missing, truncated: found.truncated });
+  return { queued, missing, truncated: found.truncated };
 }
 
 export async function replaySince(endpointId: string, body: unknown, actor: Actor, deps: ManagementDeps) {
@@ -42,9 +46,9 @@ export async function replaySince(endpointId: string, body: unknown, actor: Acto
   requireEnabled(endpoint);
   const wanted = (delivery: Delivery) => delivery.status !== 'pending' && (includeSucceeded || delivery.status !== 'succeeded');
   const found = await collect((cursor) => deps.log.listDeliveries(endpointId, { limit: PAGE, cursor, since }), wanted);
-  const queued = await queueDeliveries(endpointId, found.deliveries, deps);
-  await audit(deps, actor, 'endpoint.replay', `endpoint:${endpointId}`, { since, includeSucceeded, queued, truncated: found.truncated });
-  return { queued, since, truncated: found.truncated };
+  const { queued, missing } = await queueDeliveries(endpointId, found.deliveries, deps);
+  await audit(deps, actor, 'endpoint.replay', `endpoint:${endpointId}`, { since, includeSucceeded, queued, missing, truncated: found.truncated });
+  return { queued, missing, since, truncated: found.truncated };
 }
 
 function parseReplayBody(body: unknown, nowMs: number, retentionDays: number): { since: string; includeSucceeded: boolean } {
@@ -80,8 +84,13 @@ async function collect(
   return { deliveries, truncated: false };
 }
 
-async function queueDeliveries(endpointId: string, deliveries: readonly Delivery[], deps: ManagementDeps): Promise<number> {
+/**
+ * Queues one try of each delivery whose message is still kept; `missing` counts those whose message is not (past
+ * its retention, or never recorded because its first task was lost), so the answer says what could not be sent.
+ */
+async function queueDeliveries(endpointId: string, deliveries: readonly Delivery[], deps: ManagementDeps): Promise<{ queued: number; missing: number }> {
   let queued = 0;
+  let missing = 0;
   for (let start = 0; start < deliveries.length; start += 100) {
     const chunk = deliveries.slice(start, start + 100);
     const messages = new Map((await deps.messages.getMany(chunk.map((delivery) => delivery.messageId))).map((message) => [message.id, message]));
@@ -92,15 +101,15 @@ async function queueDeliveries(endpointId: string, deliveries: readonly Delivery
     });
     await queueManual(sendable, deps);
     queued += sendable.length;
+    missing += chunk.length - sendable.length;
   }
-  return queued;
+  return { queued, missing };
 }
 
 async function queueManual(items: readonly { message: OutboundMessage; delivery: Delivery | undefined; endpointId: string }[], deps: ManagementDeps): Promise<void> {
   if (items.length === 0) return;
   const now = deps.now();
   const tasks: DeliveryTask[] = items.map(({ message, delivery, endpointId }) => firstTry(message, endpointId, 'manual', (delivery?.attempts ?? 0) + 1));
-  await deps.queue.send(tasks.map((task) => ({ task, delaySeconds: 0 })));
   const pending: Delivery[] = items.map(({ message, delivery, endpointId }) => {
     const { nextAttemptAt: _, ...previous } = delivery ?? { endpointId, messageId: message.id, eventType: message.eventType, attempts: 0 };
     return {
@@ -110,5 +119,14 @@ async function queueManual(items: readonly { message: OutboundMessage; delivery:
       expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionDays * 86_400,
     };
   });
+  // Marked pending before the tries are queued: the other order could let a quick try's record be overwritten by
+  // `pending`, which nothing would pick up again. If queueing fails, the previous states are put back.
   await deps.log.record({ deliveries: pending, attempts: [] });
+  try {
+    await deps.queue.send(tasks.map((task) => ({ task, delaySeconds: 0 })));
+  } catch (error) {
+    const previous = items.flatMap(({ delivery }) => (delivery ? [delivery] : []));
+    await deps.log.record({ deliveries: previous, attempts: [] }).catch(() => undefined);
+    throw error;
+  }
 }

@@ -11,6 +11,7 @@ import { attemptDelivery } from './attempt-delivery';
 import { firstTry } from './publish-message';
 import { toPublicAttempt } from './public-views';
 import { audit, type Actor, type ManagementDeps } from './management-deps';
+import { urlOrigin } from './url-origin';
 
 /** How long a rotated-out secret keeps signing (both signatures are sent), the peers' default. */
 export const SECRET_OVERLAP_MS = 24 * 3600_000;
@@ -32,8 +33,8 @@ export async function createEndpoint(body: unknown, actor: Actor, deps: Manageme
   };
   await deps.endpointStore.create(endpoint);
   deps.endpoints.remember(endpoint);
-  await audit(deps, actor, 'endpoint.create', `endpoint:${endpoint.id}`, { url: endpoint.url });
-  await deps.ops.notify('endpoint.created', { endpointId: endpoint.id, url: endpoint.url });
+  await audit(deps, actor, 'endpoint.create', `endpoint:${endpoint.id}`, { origin: urlOrigin(endpoint.url) });
+  await deps.ops.notify('endpoint.created', { endpointId: endpoint.id, origin: urlOrigin(endpoint.url) });
   return { ...toPublicEndpoint(endpoint), secret };
 }
 
@@ -49,14 +50,15 @@ export async function updateEndpoint(id: string, body: unknown, actor: Actor, de
   const at = deps.now().toISOString();
   const { disabled, ...rest } = changes;
   // Disabling goes through the same conditional write as the circuit breaker, so the reason is recorded.
-  if (disabled === true) await deps.endpointStore.disable(id, 'manual', at);
+  const disabledNow = disabled === true && (await deps.endpointStore.disable(id, 'manual', at));
   const settings = disabled === false ? { ...rest, disabled } : rest;
   const updated = Object.keys(settings).length > 0 ? await deps.endpointStore.update(id, settings, at) : await deps.endpointStore.get(id);
   if (!updated) throw new NotFoundError(`no endpoint with id '${id}'`);
   deps.endpoints.remember(updated);
   const fields = Object.keys(changes);
   await audit(deps, actor, 'endpoint.update', `endpoint:${id}`, { fields });
-  await deps.ops.notify('endpoint.updated', { endpointId: id, url: updated.url, fields, disabled: updated.disabled });
+  await deps.ops.notify('endpoint.updated', { endpointId: id, origin: urlOrigin(updated.url), fields, disabled: updated.disabled });
+  if (disabledNow) await deps.ops.notify('endpoint.disabled', { endpointId: id, origin: urlOrigin(updated.url), reason: 'manual' });
   return toPublicEndpoint(updated);
 }
 
@@ -64,8 +66,8 @@ export async function deleteEndpoint(id: string, actor: Actor, deps: ManagementD
   const endpoint = await deps.endpointStore.get(id);
   if (!endpoint || !(await deps.endpointStore.delete(id))) throw new NotFoundError(`no endpoint with id '${id}'`);
   deps.endpoints.forget(id);
-  await audit(deps, actor, 'endpoint.delete', `endpoint:${id}`, { url: endpoint.url });
-  await deps.ops.notify('endpoint.deleted', { endpointId: id, url: endpoint.url });
+  await audit(deps, actor, 'endpoint.delete', `endpoint:${id}`, { origin: urlOrigin(endpoint.url) });
+  await deps.ops.notify('endpoint.deleted', { endpointId: id, origin: urlOrigin(endpoint.url) });
 }
 
 /**

@@ -20,7 +20,12 @@ export interface InFlightLimits {
 interface EndpointWindow {
   running: Set<{ at: number }>;
   limit: number;
+  /** Tries waiting for a slot (acquire), woken one per release. */
+  waiting: (() => void)[];
 }
+
+/** Why a try may not start now: the endpoint's slots are taken by quick tries, or one of its tries is slow. */
+export type Refusal = 'full' | 'slow';
 
 /** Bounds the memory of endpoints seen: a window back at its initial state with nothing running is forgotten. */
 export class InFlightTries {
@@ -36,10 +41,44 @@ export class InFlightTries {
    * quickly (a 2xx within `slowAfterMs`).
    */
   tryStart(endpointId: string): ((quickSuccess: boolean) => void) | undefined {
-    const window = this.windows.get(endpointId) ?? { running: new Set<{ at: number }>(), limit: this.limits.initialLimit };
+    const started = this.start(endpointId);
+    return typeof started === 'function' ? started : undefined;
+  }
+
+  /**
+   * Like tryStart, but waits up to `maxWaitMs` for a slot when the endpoint's slots are taken by quick tries (they
+   * free within milliseconds: sending the task back through the queue would cost a second or more). An endpoint
+   * with a slow try is refused at once: its slots free only when that try ends.
+   */
+  async acquire(endpointId: string, maxWaitMs: number): Promise<((quickSuccess: boolean) => void) | Refusal> {
+    const deadline = this.nowMs() + maxWaitMs;
+    for (;;) {
+      const started = this.start(endpointId);
+      if (typeof started === 'function' || started === 'slow') return started;
+      const remaining = deadline - this.nowMs();
+      if (remaining <= 0) return 'full';
+      const window = this.windows.get(endpointId)!;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, remaining);
+        function wake() {
+          clearTimeout(timer);
+          const index = window.waiting.indexOf(wake);
+          if (index >= 0) window.waiting.splice(index, 1);
+          resolve();
+        }
+        window.waiting.push(wake);
+      });
+    }
+  }
+
+  private start(endpointId: string): ((quickSuccess: boolean) => void) | Refusal {
+    const window = this.windows.get(endpointId) ?? { running: new Set<{ at: number }>(), limit: this.limits.initialLimit, waiting: [] };
     const now = this.nowMs();
-    if (window.running.size >= window.limit) return undefined;
-    for (const entry of window.running) if (now - entry.at > this.limits.slowAfterMs) return undefined;
+    for (const entry of window.running) if (now - entry.at > this.limits.slowAfterMs) return 'slow';
+    if (window.running.size >= window.limit) {
+      this.windows.set(endpointId, window);
+      return 'full';
+    }
     const entry = { at: now };
     window.running.add(entry);
     this.windows.set(endpointId, window);
@@ -49,7 +88,8 @@ export class InFlightTries {
       released = true;
       window.running.delete(entry);
       window.limit = quickSuccess ? Math.min(this.limits.maxLimit, window.limit + 1) : Math.max(1, Math.floor(window.limit / 2));
-      if (window.running.size === 0 && window.limit === this.limits.initialLimit) this.windows.delete(endpointId);
+      window.waiting.shift()?.();
+      if (window.running.size === 0 && window.waiting.length === 0 && window.limit === this.limits.initialLimit) this.windows.delete(endpointId);
     };
   }
 

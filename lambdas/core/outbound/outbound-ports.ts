@@ -62,6 +62,11 @@ export type IdempotencyBegin =
 export interface IdempotencyStore {
   /** Claims the key for `messageId` (state pending) unless it exists: then answers what it holds. */
   begin(key: string, messageId: string, startedAt: string, expiresAt: number): Promise<IdempotencyBegin>;
+  /**
+   * Takes over a pending claim whose publisher seems to have died: moves its `startedAt` to `startedAt` only if it
+   * still reads `expectedStartedAt` and is pending. True for the one caller that wins.
+   */
+  takeOver(key: string, expectedStartedAt: string, startedAt: string): Promise<boolean>;
   /** Marks the key's message as fully accepted (queued for every endpoint). */
   complete(key: string): Promise<void>;
 }

@@ -72,7 +72,9 @@ export async function publishMessage(input: PublishInput, deps: PublishDeps): Pr
     const claim = await deps.idempotency.begin(input.idempotencyKey, id, now.toISOString(), Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS);
     if (!claim.started) {
       if (claim.state === 'done') return { id: claim.messageId, queued: 0, repeated: true };
-      if (now.getTime() - Date.parse(claim.startedAt) < IDEMPOTENCY_TAKEOVER_MS) {
+      const stale = now.getTime() - Date.parse(claim.startedAt) >= IDEMPOTENCY_TAKEOVER_MS;
+      // Of concurrent retries after a crash, one takes the claim over; the others wait for it as for any first request.
+      if (!stale || !(await deps.idempotency.takeOver(input.idempotencyKey, claim.startedAt, now.toISOString()))) {
         throw new ConflictError('a request with this idempotency key is still being processed; retry in a few seconds');
       }
       id = claim.messageId;
@@ -96,8 +98,9 @@ export async function publishMessage(input: PublishInput, deps: PublishDeps): Pr
   } else if (input.storeWhenUnmatched !== false) {
     await deps.messages.put(message);
   }
-  await deps.seenEventTypes.record(message.eventType, message.source);
+  // Completed as soon as the tasks are queued: a crash after this point must not let a retry queue them again.
   if (input.idempotencyKey !== undefined) await deps.idempotency?.complete(input.idempotencyKey);
+  await deps.seenEventTypes.record(message.eventType, message.source);
   return { id, queued: matching.length, repeated: false };
 }
 

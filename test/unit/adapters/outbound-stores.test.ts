@@ -301,6 +301,19 @@ describe.each<[string, () => Promise<IdempotencyStore>]>([
     await store.complete('key-never');
     expect(await store.begin('key-never', 'msg_D', at, expiresAt)).toEqual({ started: true });
   });
+
+  it('lets exactly one of concurrent takeovers of a pending claim win, and none of a completed one', async () => {
+    const store = await make();
+    await store.begin('key-stale', 'msg_A', at, expiresAt);
+    const later = ['2026-11-23T12:01:00.000Z', '2026-11-23T12:01:00.001Z', '2026-11-23T12:01:00.002Z'];
+    const won = await Promise.all(later.map((startedAt) => store.takeOver('key-stale', at, startedAt)));
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect(await store.takeOver('key-stale', at, '2026-11-23T12:02:00.000Z')).toBe(false); // no longer the expected claim
+    await store.complete('key-stale');
+    const current = await store.begin('key-stale', 'msg_X', '2026-11-23T12:03:00.000Z', expiresAt);
+    expect(current).toMatchObject({ started: false, messageId: 'msg_A', state: 'done' });
+    expect(await store.takeOver('key-stale', (current as { startedAt: string }).startedAt, '2026-11-23T12:04:00.000Z')).toBe(false);
+  });
 });
 
 describe.each<[string, () => Promise<DeliveryLog>]>([

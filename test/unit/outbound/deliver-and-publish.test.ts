@@ -76,6 +76,9 @@ async function setup(endpoints: Endpoint[], answer: (request: OutgoingRequest) =
     ops,
     inFlight: new InFlightTries({ initialLimit: 4, maxLimit: 200, slowAfterMs: 2_000 }, () => clock),
     slowTryMs: 2_000,
+    onError: (what, error) => {
+      throw new Error(`${what}: ${String(error)}`);
+    },
     sender,
     now: () => new Date(clock),
     random: () => 0.5,
@@ -227,6 +230,30 @@ describe('deliverTasks', () => {
     await deliverTasks([task('ep_a')], deps);
     expect(writes).toHaveBeenCalledTimes(3);
     expect((await store.get('ep_a'))!.consecutiveFailures).toBe(0);
+  });
+
+  it('reports only the tasks of an endpoint it could not read as failed, and still delivers the others', async () => {
+    const { deps, sender } = await setup([endpoint('ep_a'), endpoint('ep_b')], () => status(200));
+    const errors: string[] = [];
+    deps.onError = (what) => void errors.push(what);
+    const get = deps.endpoints.get.bind(deps.endpoints);
+    deps.endpoints.get = async (id) => {
+      if (id === 'ep_b') throw new Error('DynamoDB unavailable');
+      return get(id);
+    };
+    const { results } = await deliverTasks([task('ep_a'), task('ep_b')], deps);
+    expect(results).toEqual([{ kind: 'done' }, { kind: 'failed' }]);
+    expect(sender.requests.map((request) => request.url)).toEqual(['https://receiver.example/ep_a']);
+    expect(errors).toEqual(['endpoint ep_b: tasks not sent']);
+  });
+
+  it('has SQS deliver a task again when its next try cannot be queued, without failing the rest', async () => {
+    const { deps, queue, log } = await setup([endpoint('ep_ok'), endpoint('ep_down')], (request) => status(request.url.endsWith('ep_down') ? 500 : 200));
+    deps.onError = () => undefined;
+    queue.failNext();
+    const { results } = await deliverTasks([task('ep_ok'), task('ep_down')], deps);
+    expect(results).toEqual([{ kind: 'done' }, { kind: 'failed' }]);
+    expect(log.recorded).toHaveLength(1); // both tries are recorded all the same
   });
 
   it('drops the tasks of a deleted endpoint', async () => {
