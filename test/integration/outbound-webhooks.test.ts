@@ -289,6 +289,52 @@ it('sends a test event now and answers the attempt; retries one attempt on reque
   expect(receiver.at('/tested')[1]!.headers['webhook-id']).toBe(receiver.at('/tested')[0]!.headers['webhook-id']);
 });
 
+it('retry-failed sends each exhausted delivery once more; a retry of one still on its schedule is refused', async () => {
+  receiver.script('/exhausted', [{ status: 500 }, { status: 500 }]);
+  const endpoint = await createEndpoint('/exhausted', { eventTypes: ['exhausted.test'], retrySchedule: [1] });
+  const id = await publish('exhausted.test', {});
+  await waitUntil(async () => {
+    const page = await api<{ deliveries: Array<{ status: string }> }>('GET', `/api/endpoints/${endpoint.id}/deliveries`);
+    return page.body.deliveries[0]?.status === 'exhausted';
+  }, 15_000, 'the exhausted delivery');
+  expect(opsEvents('message.attempt.exhausted').some((message) => (message.event as any).data.messageId === id)).toBe(true);
+
+  const retried = await api<{ queued: number; missing: number }>('POST', `/api/endpoints/${endpoint.id}/retry-failed`);
+  expect(retried).toEqual({ status: 202, body: { queued: 1, missing: 0, truncated: false } });
+  await waitUntil(async () => receiver.at('/exhausted').length === 3, 15_000, 'the retried try');
+  expect(receiver.at('/exhausted')[2]!.headers['webhook-id']).toBe(id);
+  const settled = await waitUntil(async () => {
+    const page = await api<{ deliveries: Array<{ status: string; attempts: number }> }>('GET', `/api/endpoints/${endpoint.id}/deliveries`);
+    return page.body.deliveries[0]?.status === 'succeeded' && page.body.deliveries[0];
+  }, 15_000, 'the delivery to succeed');
+  expect(settled.attempts).toBe(3);
+
+  receiver.script('/scheduled', [{ status: 500 }]);
+  const scheduled = await createEndpoint('/scheduled', { eventTypes: ['scheduled.test'], retrySchedule: [60] });
+  await publish('scheduled.test', {});
+  const attempt = await waitUntil(async () => {
+    const page = await api<{ attempts: Array<{ id: string }> }>('GET', `/api/endpoints/${scheduled.id}/attempts`);
+    return page.body.attempts[0];
+  }, 15_000, 'the first failed try');
+  expect((await api('POST', `/api/attempts/${attempt.id}/retry`)).status).toBe(409);
+});
+
+it('removes a setting with null, deletes an endpoint, and says both on ops and in the audit log', async () => {
+  const endpoint = await createEndpoint('/lifecycle', { eventTypes: ['lifecycle.test'], rateLimitPerSecond: 5, description: 'first' });
+  const changed = await api<Record<string, unknown>>('PATCH', `/api/endpoints/${endpoint.id}`, { rateLimitPerSecond: null, description: 'second' });
+  expect(changed.status).toBe(200);
+  expect(changed.body).toMatchObject({ description: 'second' });
+  expect(changed.body).not.toHaveProperty('rateLimitPerSecond');
+  expect((await api('DELETE', `/api/endpoints/${endpoint.id}`)).status).toBe(204);
+  expect((await api('GET', `/api/endpoints/${endpoint.id}`)).status).toBe(404);
+  expect((await api('DELETE', `/api/endpoints/${endpoint.id}`)).status).toBe(404);
+  await waitUntil(async () => opsEvents('endpoint.deleted').some((message) => (message.event as any).data.endpointId === endpoint.id), 10_000, 'endpoint.deleted');
+  const audit = await api<{ records: Array<{ action: string; target: string; sourceIp?: string; userAgent?: string }> }>('GET', '/api/audit?limit=100');
+  const mine = audit.body.records.filter((record) => record.target === `endpoint:${endpoint.id}`);
+  expect(mine.map((record) => record.action)).toEqual(['endpoint.delete', 'endpoint.update', 'endpoint.create']);
+  expect(mine[0]).toMatchObject({ sourceIp: '127.0.0.1', userAgent: expect.any(String) });
+});
+
 it('publishes processed inbound events as {source}.{type} messages', async () => {
   await createEndpoint('/inbound', { eventTypes: ['demo.*'] });
   const body = JSON.stringify({ type: 'order.paid', amount: 12 });

@@ -256,6 +256,18 @@ describe('deliverTasks', () => {
     expect(log.recorded).toHaveLength(1); // both tries are recorded all the same
   });
 
+  it('says message.attempt.failing at a message\'s 4th failed try, and endpoint.recovered when a failing endpoint answers again', async () => {
+    let answer = 500;
+    const { deps, notices } = await setup([endpoint('ep_a', { failureThreshold: 100 })], () => status(answer));
+    for (let attemptNumber = 1; attemptNumber <= 4; attemptNumber++) await deliverTasks([task('ep_a', { attemptNumber })], deps);
+    expect(notices.map((notice) => notice.type)).toEqual(['message.attempt.failing']);
+    expect(notices[0]!.data).toMatchObject({ endpointId: 'ep_a', attemptNumber: 4, lastAttempt: { responseStatus: 500 } });
+    answer = 200;
+    await deliverTasks([task('ep_a', { attemptNumber: 5 })], deps);
+    expect(notices.map((notice) => notice.type)).toEqual(['message.attempt.failing', 'endpoint.recovered']);
+    expect(notices[1]!.data).toMatchObject({ endpointId: 'ep_a', failuresBefore: 4, origin: 'https://receiver.example' });
+  });
+
   it('drops the tasks of a deleted endpoint', async () => {
     const { deps, log, sender } = await setup([], () => status(200));
     const { summary } = await deliverTasks([task('ep_gone')], deps);
