@@ -46,6 +46,8 @@ export class LocalDynamoDb {
       console.error(`[dynamodb] ${this.path}: could not restart dynalite (${error instanceof Error ? error.message : String(error)}); trying again`),
   });
   endpoint = '';
+  /** Where the bounded TTL sweep of each table stopped (undefined: at the start of a new pass). */
+  private readonly sweepCursors = new Map<string, Record<string, unknown> | undefined>();
 
   constructor(
     private readonly path: string,
@@ -118,12 +120,25 @@ export class LocalDynamoDb {
   }
 
   /** Deletes items whose TTL attribute lies in the past, as DynamoDB's TTL process would (it, too, is lazy). */
-  async sweepExpired(tables: readonly { definition: TableDefinition; tableName: string }[], nowSeconds: number): Promise<number> {
+  /**
+   * Deletes items past their TTL attribute, as DynamoDB's TTL would. With `maxScannedPerTable`, each call scans at
+   * most that many items of each table and the next call continues where it stopped (a full pass per table takes
+   * as many calls as its size needs): a full scan of every table at every tick grows with the data and took CPU from
+   * the runtime under load. DynamoDB itself deletes expired items within days, not at once, so a slow pass is true
+   * to it. Without the option, one call sweeps every table whole (tests).
+   */
+  async sweepExpired(
+    tables: readonly { definition: TableDefinition; tableName: string }[],
+    nowSeconds: number,
+    options: { maxScannedPerTable?: number } = {},
+  ): Promise<number> {
     const documents = DynamoDBDocumentClient.from(this.client());
+    const bounded = options.maxScannedPerTable !== undefined;
     let deleted = 0;
     for (const { definition, tableName } of tables) {
       const keyNames = [definition.partitionKey.name, ...(definition.sortKey ? [definition.sortKey.name] : [])];
-      let startKey: Record<string, unknown> | undefined;
+      let startKey: Record<string, unknown> | undefined = bounded ? this.sweepCursors.get(tableName) : undefined;
+      let scanned = 0;
       do {
         const page = await documents.send(
           new ScanCommand({
@@ -132,8 +147,10 @@ export class LocalDynamoDb {
             ExpressionAttributeNames: { '#ttl': definition.timeToLiveAttribute },
             ExpressionAttributeValues: { ':now': nowSeconds },
             ExclusiveStartKey: startKey,
+            ...(bounded ? { Limit: Math.max(1, Math.min(1_000, options.maxScannedPerTable! - scanned)) } : {}),
           }),
         );
+        scanned += page.ScannedCount ?? 0;
         const keys = (page.Items ?? []).map((item) => Object.fromEntries(keyNames.map((name) => [name, item[name]])));
         for (let start = 0; start < keys.length; start += 25) {
           await documents.send(
@@ -142,7 +159,8 @@ export class LocalDynamoDb {
         }
         deleted += keys.length;
         startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      } while (startKey && (!bounded || scanned < options.maxScannedPerTable!));
+      if (bounded) this.sweepCursors.set(tableName, startKey);
     }
     documents.destroy();
     return deleted;

@@ -102,6 +102,9 @@ export const LOCAL_TABLES: LocalTableNames = {
   eventTypes: 'hookhub-event-types',
 };
 
+/** Items of each table the TTL sweep looks at per tick (a minute): a pass over a million items takes about 8 hours. */
+const TTL_SWEEP_ITEMS_PER_TABLE = 2_000;
+
 /** Which shared definition each local table is made from. */
 const TABLE_DEFINITION_OF: Record<keyof LocalTableNames, TableDefinition> = {
   events: EVENTS_TABLE,
@@ -206,13 +209,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   ]);
   await http.listen(options.port);
 
-  // The sweep in flight is awaited by stop(), so it never runs into a store that is closing.
-  let sweeping: Promise<void> = Promise.resolve();
+  // A slice of each table per tick (local-dynamodb.ts), never two sweeps at once; the sweep in flight is awaited by
+  // stop(), so it never runs into a store that is closing.
+  let sweeping: Promise<void> | undefined;
   const sweep = setInterval(() => {
-    sweeping = dynamodb.sweepExpired(tables, Math.floor(Date.now() / 1000)).then(
-      () => undefined,
-      (error: unknown) => console.error('[ttl-sweep]', error),
-    );
+    sweeping ??= dynamodb
+      .sweepExpired(tables, Math.floor(Date.now() / 1000), { maxScannedPerTable: TTL_SWEEP_ITEMS_PER_TABLE })
+      .then(
+        () => undefined,
+        (error: unknown) => console.error('[ttl-sweep]', error),
+      )
+      .finally(() => (sweeping = undefined));
   }, options.ttlSweepIntervalMs ?? 60_000);
   sweep.unref();
 

@@ -362,4 +362,18 @@ describe('DynamoDbConnectionStore', () => {
     await dynamodb.sweepExpired([{ definition: CONNECTIONS_TABLE, tableName: 'connections' }], 1_000);
     expect(await connections.findSubscribers(['gone'])).toEqual(['fresh']);
   });
+
+  it('sweeps a bounded slice per call and continues where it stopped, until a pass is done', async () => {
+    for (let index = 0; index < 6; index++) {
+      await connections.save({ connectionId: `sliced-${index}`, channels: ['sliced'], connectedAt: now.toISOString(), expiresAt: 10 });
+    }
+    const table = [{ definition: CONNECTIONS_TABLE, tableName: 'connections' }];
+    const perCall: number[] = [];
+    for (let call = 0; call < 20 && (await connections.findSubscribers(['sliced'])).length > 0; call++) {
+      perCall.push(await dynamodb.sweepExpired(table, 1_000, { maxScannedPerTable: 3 }));
+    }
+    expect(await connections.findSubscribers(['sliced'])).toEqual([]);
+    expect(Math.max(...perCall)).toBeLessThanOrEqual(3); // never more than it scanned
+    expect(perCall.length).toBeGreaterThan(1);
+  });
 });
