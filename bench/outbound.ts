@@ -27,6 +27,9 @@ interface Hub {
   adminKey: string;
 }
 
+/** A fresh local runtime (its own data dir) for one run, and how to stop it. */
+export type StartHub = () => Promise<Hub & { stop(): Promise<void> }>;
+
 export interface DeliveryRun {
   label: string;
   messages: number;
@@ -177,21 +180,34 @@ async function baselineRun(receiver: WebhookReceiver): Promise<number> {
   return result.requests.average;
 }
 
-export async function outboundBenchmark(hub: Hub): Promise<OutboundResult> {
+/**
+ * Each run gets a fresh runtime: one local runtime taking run after run slows down as dynalite's LevelDB grows (a
+ * delivery writes two or three items; 400,000 deliveries made the fourth run half as fast as the first), which
+ * would measure the order of the runs rather than the delivery path.
+ */
+export async function outboundBenchmark(startHub: StartHub): Promise<OutboundResult> {
   const receiver = new WebhookReceiver({ keepContent: false });
   await receiver.listen();
+  const onFreshHub = async <T>(run: (hub: Hub) => Promise<T>): Promise<T> => {
+    const hub = await startHub();
+    try {
+      return await run(hub);
+    } finally {
+      await hub.stop();
+    }
+  };
   try {
     const baselinePerSecond = await baselineRun(receiver);
-    const single = await deliveryRun(hub, receiver, `1 endpoint × ${scaled(10_000)}`, 1, scaled(10_000), false);
+    const single = await onFreshHub((hub) => deliveryRun(hub, receiver, `1 endpoint × ${scaled(10_000)}`, 1, scaled(10_000), false));
     // Healthy and timing-out runs alternate, twice: the machine's speed drifts by tens of percent between runs a
     // few minutes apart, and alternating keeps that drift out of the ratio.
     const pairs: DeliveryRun[][] = [];
     for (const round of [1, 2]) {
-      const many = await deliveryRun(hub, receiver, `100 endpoints × ${scaled(1_000)} (round ${round})`, 100, scaled(1_000), false);
-      const slow = await deliveryRun(hub, receiver, `100 endpoints × ${scaled(1_000)}, one timing out (round ${round})`, 100, scaled(1_000), true);
+      const many = await onFreshHub((hub) => deliveryRun(hub, receiver, `100 endpoints × ${scaled(1_000)} (round ${round})`, 100, scaled(1_000), false));
+      const slow = await onFreshHub((hub) => deliveryRun(hub, receiver, `100 endpoints × ${scaled(1_000)}, one timing out (round ${round})`, 100, scaled(1_000), true));
       pairs.push([many, slow]);
     }
-    const latency = await latencyRun(hub, receiver);
+    const latency = await onFreshHub((hub) => latencyRun(hub, receiver));
     const rate = (runs: DeliveryRun[]) => runs.reduce((sum, run) => sum + run.deliveries, 0) / runs.reduce((sum, run) => sum + run.seconds, 0);
     return {
       baselinePerSecond,

@@ -107,6 +107,19 @@ function startProcess(args: string[], readyPrefix: string, environment: Record<s
   });
 }
 
+/** SIGTERM, and wait for the process to end (the runtime stops cleanly on it). */
+function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
 function signedRequest(sequence: number, channelTag: string) {
   const body = JSON.stringify({ type: 'bench.event', sequence, channelTag });
   const id = `msg_bench_${channelTag}_${sequence}`;
@@ -378,10 +391,20 @@ async function main(): Promise<void> {
       sections.push(await meterCost());
     }
     if (options.sections.has('outbound')) {
-      // A runtime of its own: the inbound sections' load must not share its queues and tables.
-      const runtime = await startRuntime('hookhub local runtime (outbound)', PROJECT_ROOT);
-      runtimes.push(runtime);
-      sections.push(outboundReport(await outboundBenchmark({ httpUrl: runtime.server.httpUrl, adminKey: ADMIN_KEY })));
+      // Runtimes of its own, a fresh one per run (bench/outbound.ts): the inbound sections' load must not share their
+      // queues and tables, and one run's data must not slow the next.
+      const startHub = async () => {
+        const runtime = await startRuntime('hookhub local runtime (outbound)', PROJECT_ROOT);
+        return {
+          httpUrl: runtime.server.httpUrl,
+          adminKey: ADMIN_KEY,
+          stop: async () => {
+            await stopProcess(runtime.server.child);
+            rmSync(runtime.dataDir, { recursive: true, force: true });
+          },
+        };
+      };
+      sections.push(outboundReport(await outboundBenchmark(startHub)));
     }
   } finally {
     for (const server of [...servers, ...runtimes.map((runtime) => runtime.server)]) server.child.kill('SIGTERM');
