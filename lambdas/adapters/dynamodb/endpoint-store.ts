@@ -150,8 +150,24 @@ export class DynamoDbEndpointStore implements EndpointStore {
     return Attributes !== undefined;
   }
 
-  async setSecrets(id: string, secrets: Endpoint['secrets'], updatedAt: string): Promise<Endpoint | undefined> {
-    return this.updateExisting(id, 'SET secrets = :secrets, updatedAt = :at', { ':secrets': secrets.map(definedOnly), ':at': updatedAt });
+  async setSecrets(id: string, secrets: Endpoint['secrets'], updatedAt: string, expectedCurrent: string): Promise<Endpoint | undefined> {
+    try {
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'SET secrets = :secrets, updatedAt = :at',
+          ConditionExpression: 'attribute_exists(id) AND secrets[0].secret = :current',
+          ExpressionAttributeValues: { ':secrets': secrets.map(definedOnly), ':at': updatedAt, ':current': expectedCurrent },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as Endpoint;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(await this.get(id))) return undefined;
+      throw new ConflictError(`the secret of endpoint '${id}' was rotated meanwhile; rotate again if another secret is wanted`);
+    }
   }
 
   async recordSuccess(id: string, at: string): Promise<{ previousConsecutiveFailures: number } | undefined> {

@@ -82,7 +82,7 @@ export async function rotateEndpointSecret(id: string, actor: Actor, deps: Manag
   const previous: EndpointSecret[] = endpoint.secrets
     .map((entry, index) => (index === 0 ? { ...entry, expiresAt } : entry))
     .filter((entry) => entry.expiresAt !== undefined && Date.parse(entry.expiresAt) > now.getTime());
-  const updated = await deps.endpointStore.setSecrets(id, [{ secret, createdAt: now.toISOString() }, ...previous], now.toISOString());
+  const updated = await deps.endpointStore.setSecrets(id, [{ secret, createdAt: now.toISOString() }, ...previous], now.toISOString(), endpoint.secrets[0]!.secret);
   if (!updated) throw new NotFoundError(`no endpoint with id '${id}'`);
   deps.endpoints.remember(updated);
   await audit(deps, actor, 'endpoint.rotate-secret', `endpoint:${id}`, { previousSecretExpiresAt: expiresAt });

@@ -30,8 +30,12 @@ export interface EndpointStore {
   update(id: string, changes: Partial<EndpointSettings>, updatedAt: string): Promise<Endpoint | undefined>;
   /** True if it existed. */
   delete(id: string): Promise<boolean>;
-  /** Replaces the secret list (the new secret first, the old one with its expiry). Undefined if there is no endpoint. */
-  setSecrets(id: string, secrets: Endpoint['secrets'], updatedAt: string): Promise<Endpoint | undefined>;
+  /**
+   * Replaces the secret list (the new secret first, the old one with its expiry) if the current secret is still
+   * `expectedCurrent` (two rotations at once must not drop a secret one of them already handed out): throws
+   * ConflictError if it is not. Undefined if there is no endpoint.
+   */
+  setSecrets(id: string, secrets: Endpoint['secrets'], updatedAt: string, expectedCurrent: string): Promise<Endpoint | undefined>;
   /**
    * Records a successful delivery: consecutiveFailures 0, failingSince removed, lastSuccessAt set. Returns the
    * consecutive failures it had before (so the caller can tell a recovery), or undefined if the endpoint is gone.

@@ -28,7 +28,7 @@ import { DynamoDbAuditLog } from '../../../lambdas/adapters/dynamodb/audit-log';
 import { DynamoDbEventTypeCatalog } from '../../../lambdas/adapters/dynamodb/event-type-catalog';
 import type { Attempt, AuditRecord, Delivery, DeliveryStatus, Endpoint, OutboundMessage } from '../../../lambdas/core/outbound/outbound-model';
 import type { AuditLog, DeliveryLog, EndpointStore, EventTypeCatalog, IdempotencyStore, MessageStore, Page, RateLimiter } from '../../../lambdas/core/outbound/outbound-ports';
-import { BadRequestError } from '../../../lambdas/core/errors';
+import { BadRequestError, ConflictError } from '../../../lambdas/core/errors';
 import {
   InMemoryAuditLog,
   InMemoryDeliveryLog,
@@ -232,16 +232,20 @@ describe.each<[string, () => Promise<EndpointStore>]>([
     expect(await store.get('ep_missing')).toBeUndefined();
   });
 
-  it('replaces the secrets', async () => {
+  it('replaces the secrets only while the current one is the expected one', async () => {
     const store = await make();
     const target = endpoint(1);
     await store.create(target);
+    const current = target.secrets[0]!.secret;
     const secrets = [
       { secret: 'whsec_bmV3', createdAt: '2026-11-23T12:06:00.000Z' },
-      { secret: target.secrets[0]!.secret, createdAt: target.secrets[0]!.createdAt, expiresAt: '2026-11-24T12:06:00.000Z' },
+      { secret: current, createdAt: target.secrets[0]!.createdAt, expiresAt: '2026-11-24T12:06:00.000Z' },
     ];
-    expect(await store.setSecrets(target.id, secrets, '2026-11-23T12:06:00.000Z')).toMatchObject({ secrets, updatedAt: '2026-11-23T12:06:00.000Z' });
-    expect(await store.setSecrets('ep_missing', secrets, '2026-11-23T12:06:00.000Z')).toBeUndefined();
+    expect(await store.setSecrets(target.id, secrets, '2026-11-23T12:06:00.000Z', current)).toMatchObject({ secrets, updatedAt: '2026-11-23T12:06:00.000Z' });
+    // A second rotation that read the old current secret loses, instead of dropping the one just handed out.
+    await expect(store.setSecrets(target.id, [{ secret: 'whsec_b3RoZXI=', createdAt: '2026-11-23T12:06:01.000Z' }], '2026-11-23T12:06:01.000Z', current)).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.get(target.id))!.secrets[0]!.secret).toBe('whsec_bmV3');
+    expect(await store.setSecrets('ep_missing', secrets, '2026-11-23T12:06:00.000Z', current)).toBeUndefined();
   });
 });
 
