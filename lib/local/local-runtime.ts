@@ -163,24 +163,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ),
   );
 
-  // The workers' threads get a copy of this environment, so they start after the variables above are set.
-  const worker = new QueueWorker({
-    environment: { ...process.env },
-    handler: 'sqs-process-inbound',
-    batchSize: INBOUND_QUEUE.batchSize,
-    queueUrl: inbound.url,
-    queueArn: 'arn:aws:sqs:local:000000000000:hookhub-inbound',
-    concurrency: options.workerConcurrency ?? 2,
-    processorsModule: options.processorsModule,
-  });
-  const deliveryWorker = new QueueWorker({
-    environment: { ...process.env },
-    handler: 'sqs-deliver',
-    batchSize: DELIVERY_QUEUE.batchSize,
-    queueUrl: delivery.url,
-    queueArn: 'arn:aws:sqs:local:000000000000:hookhub-delivery',
-    concurrency: options.deliveryConcurrency ?? 24,
-  });
+  // The workers' threads get a copy of this environment, so they start after the variables above are set. Each plays
+  // a Lambda SQS event source: the handler module, its queue and batch size, and its concurrent invocations.
+  const queueWorker = (handler: string, queue: { name: string; url: string }, batchSize: number, concurrency: number) =>
+    new QueueWorker({
+      environment: { ...process.env },
+      handler,
+      batchSize,
+      queueUrl: queue.url,
+      queueArn: `arn:aws:sqs:local:000000000000:${queue.name}`,
+      concurrency,
+      processorsModule: options.processorsModule,
+    });
+  const worker = queueWorker('sqs-process-inbound', { name: 'hookhub-inbound', url: inbound.url }, INBOUND_QUEUE.batchSize, options.workerConcurrency ?? 2);
+  const deliveryWorker = queueWorker('sqs-deliver', { name: 'hookhub-delivery', url: delivery.url }, DELIVERY_QUEUE.batchSize, options.deliveryConcurrency ?? 24);
   const [ingest, readApi, managementApi, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
     import('../../lambdas/handlers/http-ingest'),
     import('../../lambdas/handlers/http-read-api'),

@@ -15,6 +15,7 @@ import { HookhubStack } from '../../lib/hookhub-stack';
 import { HookhubFunction } from '../../lib/constructs/hookhub-function';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
 import { context, httpEvent, sqsEvent } from '../fixtures/api-gateway-events';
+import { OUTBOUND_TEST_ENVIRONMENT } from '../fixtures/outbound-environment';
 
 const outDir = mkdtempSync(join(tmpdir(), 'hookhub-bundles-'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -64,14 +65,7 @@ const environment = {
   HOOKHUB_CONNECTIONS_TABLE: 'connections',
   HOOKHUB_WS_CALLBACK_URL: 'https://example.execute-api.us-east-1.amazonaws.com/live',
   HOOKHUB_ADMIN_KEY: 'bundle-test-admin-key-0123456789',
-  HOOKHUB_ENDPOINTS_TABLE: 'endpoints',
-  HOOKHUB_MESSAGES_TABLE: 'messages',
-  HOOKHUB_DELIVERIES_TABLE: 'deliveries',
-  HOOKHUB_ATTEMPTS_TABLE: 'attempts',
-  HOOKHUB_EVENT_TYPES_TABLE: 'event-types',
-  HOOKHUB_IDEMPOTENCY_TABLE: 'idempotency-keys',
-  HOOKHUB_AUDIT_TABLE: 'audit',
-  HOOKHUB_DELIVERY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/hookhub-delivery',
+  ...OUTBOUND_TEST_ENVIRONMENT,
 };
 
 /** Loads a bundle in a new Node process and, given an event, invokes its handler once. */
