@@ -44,6 +44,10 @@ export function tryItCommands(input: TryItInput): TryItCommand[] {
     { command: `${assignments(listenEnvironment)}npm run listen -- ${shellQuote(channelOf(source))}`, comment: 'watch events arrive over WebSocket' },
     { command: `${assignments(sendEnvironment)}npm run send -- ${shellQuote(source.id)} '{"hello":"world"}'`, comment: `send a signed ${source.id} event` },
     { command: `curl -H ${shellQuote(`Authorization: Bearer ${input.adminKey}`)} ${shellQuote(`${input.httpUrl}/api/events`)}`, comment: 'list stored events' },
+    {
+      command: `curl -H ${shellQuote(`Authorization: Bearer ${input.adminKey}`)} ${shellQuote(`${input.httpUrl}/api/event-types`)}`,
+      comment: 'outbound event types an endpoint can subscribe to (README: Outbound webhooks)',
+    },
   ];
 }
 

@@ -24,6 +24,7 @@ it('prints the plain commands when everything is at its default', () => {
     'npm run listen -- demo',
     `npm run send -- demo '{"hello":"world"}'`,
     `curl -H 'Authorization: Bearer hk_dev_key_0123456789' http://127.0.0.1:3000/api/events`,
+    `curl -H 'Authorization: Bearer hk_dev_key_0123456789' http://127.0.0.1:3000/api/event-types`,
   ]);
 });
 
