@@ -13,6 +13,7 @@ import { loadOutboundConfig } from '../config';
 import { decodeDeliveryTask } from '../core/outbound/delivery-task-codec';
 import { deliverTasks, type DeliverDeps } from '../core/outbound/deliver-tasks';
 import { InFlightTries } from '../core/outbound/in-flight-tries';
+import { MAX_QUEUE_VISIBILITY_SECONDS } from '../core/outbound/attempt-delivery';
 import { StatsBuffer } from '../core/outbound/stats-buffer';
 import type { DeliveryTask } from '../core/outbound/outbound-model';
 import { createDocumentClient } from '../adapters/dynamodb/document-client';
@@ -49,7 +50,7 @@ export function buildHandler(deps: DeliverHandlerDeps) {
         if (result.kind === 'failed') failures.push(messageId);
         if (result.kind !== 'wait') return;
         // SQS keeps a message hidden at most 12 h from its receive: a longer wait comes back early and is hidden again.
-        const seconds = Math.min(result.seconds, MAX_VISIBILITY_SECONDS - Math.ceil((Date.now() - receivedAt) / 1000) - 60);
+        const seconds = Math.min(result.seconds, MAX_QUEUE_VISIBILITY_SECONDS - Math.ceil((Date.now() - receivedAt) / 1000) - 60);
         // Reported as a failure either way, so SQS keeps the message; if hiding failed it is seen again sooner.
         await deps.hide(receiptHandle, seconds).catch((error: unknown) => deps.logger.warn('could not hide a waiting task', { messageId, error: error as Error }));
         failures.push(messageId);
@@ -59,9 +60,6 @@ export function buildHandler(deps: DeliverHandlerDeps) {
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
   }).use(injectLambdaContext(deps.logger));
 }
-
-/** SQS's longest visibility timeout, counted from the receive. */
-const MAX_VISIBILITY_SECONDS = 12 * 3600;
 
 /** A try running longer than this marks its endpoint slow: no new tries to it until it ends (in-flight-tries.ts). */
 const SLOW_TRY_MS = 2_000;

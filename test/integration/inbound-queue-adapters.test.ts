@@ -6,7 +6,7 @@
 import fs, { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { SqsInboundQueue } from '../../lambdas/adapters/sqs/sqs-inbound-queue';
 import { decodeQueuedEvent, encodeQueuedEvent } from '../../lambdas/core/events/queued-event-codec';
 import type { QueuedEvent } from '../../lambdas/core/events/inbound-event';
@@ -14,8 +14,8 @@ import type { InboundQueue } from '../../lambdas/core/ports';
 import { LocalInboundQueue } from '../../lib/local/sqs/local-inbound-queue';
 import { LocalQueue, MAX_MESSAGE_BYTES } from '../../lib/local/sqs/local-queue';
 import { INVALID_CONTENTS, messageRefusal } from '../../lib/local/sqs/message-rules';
-import { SqsJsonServer } from '../../lib/local/sqs/sqs-json-server';
 import { queuedEvent } from '../fixtures/events';
+import { useLocalSqsQueue } from '../fixtures/local-sqs-queue';
 
 // The codec escapes every character SQS refuses, so a refused message cannot be made from a real event. One event
 // whose body starts with this marker is passed through raw, to see what each adapter does with a refusal.
@@ -25,40 +25,17 @@ jest.mock('../../lambdas/core/events/queued-event-codec', () => {
   return { ...actual, encodeQueuedEvent: (event: QueuedEvent) => (event.body.startsWith(RAW) ? event.body.slice(RAW.length) : actual.encodeQueuedEvent(event)) };
 });
 
-const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-adapters-'));
-const server = new SqsJsonServer({ dataDir, fsync: false });
-let client: SQSClient;
-let queueUrl: string;
-let queue: LocalQueue;
-
-beforeAll(async () => {
-  await server.listen();
-  ({ url: queueUrl, queue } = server.createQueue({ name: 'inbound', visibilityTimeoutSeconds: 30, delaySeconds: 0 }));
-  client = new SQSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-  queue.purge();
-});
-afterAll(async () => {
-  client.destroy();
-  await server.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const sqs = useLocalSqsQueue('inbound');
 
 /** Everything in the queue, as the worker would decode it. */
-function drain(): string[] {
-  const bodies: string[] = [];
-  for (let batch = queue.receive(10); batch.length > 0; batch = queue.receive(10)) bodies.push(...batch.map((message) => message.Body));
-  return bodies;
-}
+const drain = (): string[] => sqs.drainBodies();
 
 const events = (count: number, payload: (index: number) => object = (index) => ({ index })) =>
   Array.from({ length: count }, (_, index) => queuedEvent(`msg_${index}`, payload(index)));
 
 const adapters: Array<[string, () => InboundQueue]> = [
-  ['SqsInboundQueue over the local SQS endpoint', () => new SqsInboundQueue(client, queueUrl)],
-  ['LocalInboundQueue in process', () => new LocalInboundQueue(queue)],
+  ['SqsInboundQueue over the local SQS endpoint', () => new SqsInboundQueue(sqs.client, sqs.queueUrl)],
+  ['LocalInboundQueue in process', () => new LocalInboundQueue(sqs.queue)],
 ];
 
 describe.each(adapters)('%s', (_name, adapter) => {
@@ -99,10 +76,10 @@ describe.each(adapters)('%s', (_name, adapter) => {
 describe('LocalInboundQueue', () => {
   it('has the journal written when enqueue resolves: a copy taken then (what kill -9 leaves) replays the events', async () => {
     const sent = events(3);
-    await new LocalInboundQueue(queue).enqueue(sent);
+    await new LocalInboundQueue(sqs.queue).enqueue(sent);
     const crashDir = mkdtempSync(join(tmpdir(), 'hookhub-adapters-crash-'));
     try {
-      for (const file of readdirSync(dataDir)) copyFileSync(join(dataDir, file), join(crashDir, file));
+      for (const file of readdirSync(sqs.dataDir)) copyFileSync(join(sqs.dataDir, file), join(crashDir, file));
       const reopened = new LocalQueue({ name: 'inbound', visibilityTimeoutSeconds: 30, delaySeconds: 0 }, crashDir, { fsync: false });
       expect(reopened.receive(10).map((message) => message.Body).sort()).toEqual(sent.map(encodeQueuedEvent).sort());
       reopened.close();
@@ -113,7 +90,7 @@ describe('LocalInboundQueue', () => {
 
   it('queues all or nothing: with one refused event among good ones nothing is queued (SQS queues the others)', async () => {
     const refused = { ...queuedEvent('msg_refused'), body: `${RAW}\uffff` };
-    await expect(new LocalInboundQueue(queue).enqueue([...events(2), refused])).rejects.toThrow('SQS did not accept 1 of 3 events (InvalidMessageContents');
+    await expect(new LocalInboundQueue(sqs.queue).enqueue([...events(2), refused])).rejects.toThrow('SQS did not accept 1 of 3 events (InvalidMessageContents');
     expect(drain()).toEqual([]);
   });
 
@@ -121,9 +98,9 @@ describe('LocalInboundQueue', () => {
     jest.spyOn(fs, 'writeSync').mockImplementation(() => {
       throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     });
-    await expect(new LocalInboundQueue(queue).enqueue(events(2))).rejects.toThrow(/could not append .*ENOSPC/);
+    await expect(new LocalInboundQueue(sqs.queue).enqueue(events(2))).rejects.toThrow(/could not append .*ENOSPC/);
     jest.restoreAllMocks();
-    expect(queue.counts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(sqs.queue.counts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 });
 
@@ -133,6 +110,6 @@ describe('the refusals both adapters map', () => {
     ['a body over the message limit', 'x'.repeat(MAX_MESSAGE_BYTES + 1)],
   ])('are the local SQS endpoint’s own answer: %s', async (_what, body) => {
     const refusal = messageRefusal(body)!;
-    await expect(client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }))).rejects.toMatchObject({ name: refusal.code, message: refusal.message });
+    await expect(sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: body }))).rejects.toMatchObject({ name: refusal.code, message: refusal.message });
   });
 });

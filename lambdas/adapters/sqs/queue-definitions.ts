@@ -1,3 +1,5 @@
+import { MAX_QUEUE_DELAY_SECONDS } from '../../core/outbound/attempt-delivery';
+
 /**
  * The inbound queue's settings as plain data, read by the CDK pipeline construct and by the local runtime so both
  * behave alike. See docs/decisions.md for the numbers.
@@ -34,8 +36,6 @@ export const DELIVERY_QUEUE = {
   retentionDays: 14,
   maxMessageBytes: 1024 * 1024,
   deadLetterRetentionDays: 14,
-  /** SQS's largest DelaySeconds. */
-  maxDelaySeconds: 900,
-  /** SQS's largest visibility timeout. */
-  maxVisibilitySeconds: 12 * 3600,
+  /** SQS's largest DelaySeconds: the one number the core's retry waits (attempt-delivery.ts) also use. */
+  maxDelaySeconds: MAX_QUEUE_DELAY_SECONDS,
 } as const;

@@ -11,7 +11,7 @@ import { classifyDelivery } from './delivery-outcome';
 import { DEFAULT_RETRY_SCHEDULE_SECONDS, nextRetryDelaySeconds } from './retry-schedule';
 import { timeOrderedId } from './outbound-ids';
 
-/** SQS's largest DelaySeconds (15 minutes) and visibility timeout (12 hours). */
+/** SQS's largest DelaySeconds (15 minutes) and visibility timeout (12 hours, counted from the receive). */
 export const MAX_QUEUE_DELAY_SECONDS = 900;
 export const MAX_QUEUE_VISIBILITY_SECONDS = 12 * 3600;
 

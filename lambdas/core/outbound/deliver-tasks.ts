@@ -18,7 +18,7 @@ import type { EndpointDirectory } from './endpoint-directory';
 import type { OpsNotifier } from './ops-events';
 import type { InFlightTries, Refusal } from './in-flight-tries';
 import type { StatsBuffer } from './stats-buffer';
-import { attemptDelivery, MAX_QUEUE_VISIBILITY_SECONDS, type AttemptDeps, type AttemptResult } from './attempt-delivery';
+import { attemptDelivery, type AttemptDeps, type AttemptResult } from './attempt-delivery';
 import { disableReason, FAILING_NOTICE_AFTER } from './circuit-breaker';
 import { durationBucket } from './duration-histogram';
 import { hourKey } from './endpoint-stats';
@@ -40,7 +40,8 @@ export interface DeliverDeps extends AttemptDeps {
 }
 
 /**
- * `done`: the task is finished with (its message can be deleted). `wait`: hide it this long and see it again.
+ * `done`: the task is finished with (its message can be deleted). `wait`: it is not due for this many seconds (the
+ * handler hides it for as much of that as SQS allows and sees it again).
  * `failed`: nothing was sent for it (its endpoint could not be read) or its next try could not be queued: SQS must
  * deliver it again.
  */
@@ -72,12 +73,14 @@ export async function deliverTasks(tasks: readonly DeliveryTask[], deps: Deliver
   const nowMs = deps.now().getTime();
   const results: TaskResult[] = tasks.map((task) => {
     const waitMs = task.notBefore ? Date.parse(task.notBefore) - nowMs : 0;
-    return waitMs > 0 ? { kind: 'wait', seconds: Math.min(Math.ceil(waitMs / 1000), MAX_QUEUE_VISIBILITY_SECONDS) } : { kind: 'done' };
+    return waitMs > 0 ? { kind: 'wait', seconds: Math.ceil(waitMs / 1000) } : { kind: 'done' };
   });
   const byEndpoint = new Map<string, DeliveryTask[]>();
   tasks.forEach((task, index) => {
     if (results[index]!.kind !== 'done') return;
-    byEndpoint.set(task.endpointId, [...(byEndpoint.get(task.endpointId) ?? []), task]);
+    const group = byEndpoint.get(task.endpointId);
+    if (group) group.push(task);
+    else byEndpoint.set(task.endpointId, [task]);
   });
 
   const output: BatchOutput = { messages: [], deliveries: [], attempts: [], requeue: [], summary: { succeeded: 0, failed: 0, skipped: 0, deferred: 0, dropped: 0 } };

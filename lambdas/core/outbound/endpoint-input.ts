@@ -3,6 +3,7 @@
  * and the endpoint as the API shows it back: without its secrets, and with custom header values hidden. Also the
  * endpoint's signing secrets: a new one, and the ones that sign right now (rotation).
  */
+import { EVENT_TYPE_SEGMENTS } from './event-type-name';
 import { randomBytes } from 'node:crypto';
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
@@ -52,7 +53,7 @@ const RESERVED_HEADER_PREFIX = 'webhook-';
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** What Node's http client refuses in a header value (it would throw on every send): controls but tab, and above Latin-1. */
 const FORBIDDEN_HEADER_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
-const EVENT_TYPE_PATTERN = /^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$/;
+const EVENT_TYPE_PATTERN = new RegExp(`^(\\*|${EVENT_TYPE_SEGMENTS}(\\.\\*)?)$`);
 const SOURCE_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** `new URL` quietly drops surrounding spaces and inner tabs and newlines: the URL stored would not be the one sent. */
 const URL_WHITESPACE_OR_CONTROL = /[\s\x00-\x1f\x7f]/;

@@ -1,7 +1,7 @@
 /** The body of POST /api/messages: `{eventType, payload, idempotencyKey?}` (the key may come as an `Idempotency-Key` header). */
 import { BadRequestError } from '../errors';
+import { EVENT_TYPE_NAME, EVENT_TYPE_NAME_RULE } from './event-type-name';
 
-const EVENT_TYPE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const MAX_EVENT_TYPE_LENGTH = 200;
 /** Printable ASCII: a key is an opaque token the client chose (Stripe allows 255 characters). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -13,8 +13,8 @@ export function parsePublishRequest(body: unknown, idempotencyHeader: string | u
   const { eventType, payload, idempotencyKey, ...unknown } = body as Record<string, unknown>;
   const extra = Object.keys(unknown);
   if (extra.length > 0) throw new BadRequestError(`unknown field '${extra[0]}'; expected eventType, payload, idempotencyKey`);
-  if (typeof eventType !== 'string' || eventType.length > MAX_EVENT_TYPE_LENGTH || !EVENT_TYPE.test(eventType)) {
-    throw new BadRequestError(`eventType: must be dotted segments of letters, digits, - or _ (at most ${MAX_EVENT_TYPE_LENGTH} characters), e.g. project.created`);
+  if (typeof eventType !== 'string' || eventType.length > MAX_EVENT_TYPE_LENGTH || !EVENT_TYPE_NAME.test(eventType)) {
+    throw new BadRequestError(`eventType: must be ${EVENT_TYPE_NAME_RULE} (at most ${MAX_EVENT_TYPE_LENGTH} characters), e.g. project.created`);
   }
   if (payload === undefined) throw new BadRequestError('payload: is required (any JSON value, usually an object)');
   const key = idempotencyKey ?? idempotencyHeader;

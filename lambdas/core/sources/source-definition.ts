@@ -8,6 +8,7 @@
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { ConfigurationError } from '../errors';
+import { EVENT_TYPE_NAME, EVENT_TYPE_NAME_RULE } from '../outbound/event-type-name';
 
 /**
  * Built on first use, not at import: the handlers that never parse sources (realtime, read API) then carry no zod at
@@ -147,7 +148,7 @@ function buildConfigSchema() {
 function declaredEventTypeSchema() {
   z.config(en());
   return z.object({
-    name: z.string().check(z.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be dotted segments of letters, digits, - or _')),
+    name: z.string().check(z.regex(EVENT_TYPE_NAME, `must be ${EVENT_TYPE_NAME_RULE}`)),
     description: z._default(z.string(), ''),
     example: z.optional(z.unknown()),
   });

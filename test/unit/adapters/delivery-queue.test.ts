@@ -2,19 +2,16 @@
  * The delivery queue: the task codec, and the two DeliveryQueue adapters (SqsDeliveryQueue against the local SQS
  * endpoint, LocalDeliveryQueue in process) run through the same cases, so they cannot drift.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { decodeDeliveryTask, encodeDeliveryTask, InvalidDeliveryTaskError } from '../../../lambdas/core/outbound/delivery-task-codec';
 import type { DeliveryTask } from '../../../lambdas/core/outbound/outbound-model';
 import type { DeliveryQueue } from '../../../lambdas/core/outbound/outbound-ports';
 import { SqsDeliveryQueue } from '../../../lambdas/adapters/sqs/sqs-delivery-queue';
 import { LocalDeliveryQueue } from '../../../lib/local/sqs/local-delivery-queue';
-import { LocalQueue, MAX_MESSAGE_BYTES } from '../../../lib/local/sqs/local-queue';
+import { MAX_MESSAGE_BYTES } from '../../../lib/local/sqs/local-queue';
 import { messageRefusal } from '../../../lib/local/sqs/message-rules';
-import { SqsJsonServer } from '../../../lib/local/sqs/sqs-json-server';
 import { InMemoryDeliveryQueue } from '../../fixtures/in-memory-outbound';
+import { useLocalSqsQueue } from '../../fixtures/local-sqs-queue';
 
 function task(n: number, overrides: Partial<DeliveryTask> = {}): DeliveryTask {
   return {
@@ -62,44 +59,21 @@ describe('delivery task codec', () => {
   });
 });
 
-const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-delivery-queue-'));
-const server = new SqsJsonServer({ dataDir, fsync: false });
-let client: SQSClient;
-let queueUrl: string;
-let queue: LocalQueue;
-
-beforeAll(async () => {
-  await server.listen();
-  ({ url: queueUrl, queue } = server.createQueue({ name: 'delivery', visibilityTimeoutSeconds: 30, delaySeconds: 0 }));
-  client = new SQSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
-});
-afterEach(() => {
-  jest.restoreAllMocks();
-  queue.purge();
-});
-afterAll(async () => {
-  client.destroy();
-  await server.close();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const sqs = useLocalSqsQueue('delivery');
 
 /** The tasks visible now, decoded. */
-function drain(): DeliveryTask[] {
-  const tasks: DeliveryTask[] = [];
-  for (let batch = queue.receive(10); batch.length > 0; batch = queue.receive(10)) tasks.push(...batch.map((message) => decodeDeliveryTask(message.Body)));
-  return tasks;
-}
+const drain = (): DeliveryTask[] => sqs.drainBodies().map(decodeDeliveryTask);
 
 const byMessage = (a: DeliveryTask, b: DeliveryTask) => a.messageId.localeCompare(b.messageId);
 
 describe.each<[string, () => DeliveryQueue]>([
-  ['SqsDeliveryQueue over the local SQS endpoint', () => new SqsDeliveryQueue(client, queueUrl)],
-  ['LocalDeliveryQueue in process', () => new LocalDeliveryQueue(queue)],
+  ['SqsDeliveryQueue over the local SQS endpoint', () => new SqsDeliveryQueue(sqs.client, sqs.queueUrl)],
+  ['LocalDeliveryQueue in process', () => new LocalDeliveryQueue(sqs.queue)],
 ])('%s', (_name, adapter) => {
   it('queues every task with its own delay, however many batches that takes', async () => {
     const sent = Array.from({ length: 23 }, (_, n) => ({ task: task(n), delaySeconds: n % 3 === 0 ? 900 : 0 }));
     await adapter().send(sent);
-    expect(queue.counts()).toEqual({ visible: 15, inFlight: 0, delayed: 8 });
+    expect(sqs.queue.counts()).toEqual({ visible: 15, inFlight: 0, delayed: 8 });
     expect(drain().sort(byMessage)).toEqual(sent.filter(({ delaySeconds }) => delaySeconds === 0).map(({ task: each }) => each));
   });
 
@@ -114,12 +88,12 @@ describe.each<[string, () => DeliveryQueue]>([
     await expect(adapter().send([{ task: task(1), delaySeconds: 1.5 }])).rejects.toThrow(/whole number/);
     const huge = task(3, { payload: 'x'.repeat(MAX_MESSAGE_BYTES) });
     await expect(adapter().send([{ task: task(1), delaySeconds: 0 }, { task: huge, delaySeconds: 0 }])).rejects.toThrow(`the task for message ${huge.messageId} encodes to`);
-    expect(queue.counts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(sqs.queue.counts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
   it('sends nothing for no tasks', async () => {
     await adapter().send([]);
-    expect(queue.counts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(sqs.queue.counts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 });
 
