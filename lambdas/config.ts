@@ -165,3 +165,49 @@ export function loadDeclaredEventTypes(environment: Environment = process.env): 
   if (raw === undefined || raw === '') return [];
   return parseDeclaredEventTypes(jsonEnv('HOOKHUB_EVENT_TYPES', raw));
 }
+
+/** The Ably preset's tables: the message log (written by the worker's processing step) and the sync state. */
+export function loadAblyTables(environment: Environment = process.env) {
+  return {
+    ablyMessagesTable: requireEnv('HOOKHUB_ABLY_MESSAGES_TABLE', environment),
+    ablyStateTable: requireEnv('HOOKHUB_ABLY_STATE_TABLE', environment),
+  };
+}
+
+/**
+ * An optional base URL (scheme, host and port) that replaces a provider API's, so tests and local use can point the
+ * SDK at a loopback stand-in; absent on AWS.
+ */
+export function optionalBaseUrl(name: string, environment: Environment = process.env): URL | undefined {
+  const raw = environment[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigurationError(`environment variable ${name} must be a URL such as http://127.0.0.1:8081`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigurationError(`environment variable ${name} must be an http or https URL`);
+  return url;
+}
+
+/**
+ * The history sync's: the worker's store-once path (it stores what it reads exactly as the worker does, publishing
+ * included), the Ably tables, the sources' secrets (the API key) and the REST base URL override.
+ */
+export function loadAblySyncConfig(environment: Environment = process.env) {
+  return {
+    ...loadWorkerConfig(environment),
+    ...loadAblyTables(environment),
+    publisher: loadPublisherConfig(environment),
+    secretsBackend: loadSecretsBackend(environment),
+    ablyRestUrl: optionalBaseUrl('HOOKHUB_ABLY_REST_URL', environment),
+  };
+}
+
+export type AblySyncConfig = ReturnType<typeof loadAblySyncConfig>;
+
+/** The Ably API's (message log, stats, sync on demand): the sync's settings and the admin key. */
+export function loadAblyApiConfig(environment: Environment = process.env) {
+  return { ...loadAblySyncConfig(environment), adminKey: loadAdminKeyLocation(environment) };
+}

@@ -19,6 +19,9 @@ export const HANDLER_ENTRIES = {
   wsDefault: 'lambdas/handlers/ws-default.ts',
   httpManagementApi: 'lambdas/handlers/http-management-api.ts',
   sqsDeliver: 'lambdas/handlers/sqs-deliver.ts',
+  httpAblyApi: 'lambdas/handlers/http-ably-api.ts',
+  scheduledAblySync: 'lambdas/handlers/scheduled-ably-sync.ts',
+  customResourceAblyRule: 'lambdas/handlers/custom-resource-ably-rule.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;

@@ -8,21 +8,22 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadPublisherConfig, loadWorkerConfig } from '../config';
+import { loadAblyTables, loadPublisherConfig, loadRetentionDays, loadWorkerConfig } from '../config';
 import { processInboundEvent, type ProcessInboundDeps } from '../core/events/process-inbound';
 import { decodeQueuedEvent } from '../core/events/queued-event-codec';
 import { failedAttempt } from '../core/events/failed-attempt';
 import { fanOutEvent } from '../core/realtime/fan-out';
 import { BatchSubscriberCache } from '../core/realtime/batch-subscriber-cache';
 import type { ConnectionMessenger, ConnectionStore } from '../core/ports';
-import { findSource } from '../core/sources/source-definition';
 import { createDocumentClient } from '../adapters/dynamodb/document-client';
 import { DynamoDbEventStore } from '../adapters/dynamodb/event-store';
 import { DynamoDbConnectionStore } from '../adapters/dynamodb/connection-store';
 import { ApiGatewayConnectionMessenger } from '../adapters/apigw-management/apigw-connection-messenger';
 import { createManagementApiClient } from '../adapters/apigw-management/management-api-client';
 import { INBOUND_QUEUE } from '../adapters/sqs/queue-definitions';
-import { eventProcessors } from '../processors/registry';
+import { eventProcessors, PROVIDER_PRESETS } from '../providers/registry';
+import { sourceStepsFor } from '../core/sources/source-steps';
+import { presetProcessors } from './providers/preset-processors';
 import { inboundMessage } from '../core/outbound/inbound-message';
 import { createPublisher } from './outbound/publisher';
 
@@ -62,6 +63,7 @@ export function buildHandler(deps: WorkerDeps) {
 }
 
 const config = loadWorkerConfig();
+const ablyTables = { ...loadAblyTables(), retentionDays: loadRetentionDays() };
 const documentClient = createDocumentClient();
 const logger = new Logger({ serviceName: 'hookhub-worker' });
 const outbound = createPublisher(loadPublisherConfig(), documentClient, logger);
@@ -70,8 +72,7 @@ export const handler = buildHandler({
   store: new DynamoDbEventStore(documentClient, config.eventsTable, { retentionDays: config.retentionDays }),
   connections: new DynamoDbConnectionStore(documentClient, config.connectionsTable),
   messenger: new ApiGatewayConnectionMessenger(createManagementApiClient(config.websocketCallbackUrl)),
-  processors: eventProcessors,
-  processorFor: (sourceId) => findSource(config.sources, sourceId)?.processor,
+  stepsFor: sourceStepsFor({ config: config.sources, presets: PROVIDER_PRESETS, presetProcessors: presetProcessors(ablyTables, documentClient), processors: eventProcessors }),
   now: () => new Date(),
   retentionDays: config.retentionDays,
   maxReceiveCount: INBOUND_QUEUE.maxReceiveCount,

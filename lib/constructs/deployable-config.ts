@@ -4,7 +4,7 @@
  */
 import { loadRetentionDays } from '../../lambdas/config';
 import { parseHookhubConfig, type HookhubConfig } from '../../lambdas/core/sources/source-definition';
-import { eventProcessors } from '../../lambdas/processors/registry';
+import { eventProcessors } from '../../lambdas/providers/registry';
 
 /** Lambda environment variables share a 4 KB budget; the sources config is one of them. */
 const MAX_SOURCES_JSON_BYTES = 3000;
@@ -43,7 +43,7 @@ export function deployableSourcesJson(settings: DeployableSettings): string {
       problems.push(`source '${source.id}': secret.secretName '${secretName}' is not a Secrets Manager name (letters, digits and /_+=.@- only, at most 512)`);
     }
     if (source.processor !== undefined && !Object.hasOwn(eventProcessors, source.processor)) {
-      problems.push(`source '${source.id}': processor '${source.processor}' is not registered in lambdas/processors/registry.ts, so the worker would fail every event of this source`);
+      problems.push(`source '${source.id}': processor '${source.processor}' is not registered in lambdas/providers/registry.ts, so the worker would fail every event of this source`);
     }
   }
   try {

@@ -73,7 +73,7 @@ function tableFrom(scope: Construct, definition: TableDefinition, removalPolicy:
       indexName: index.indexName,
       partitionKey: attribute(index.partitionKey),
       sortKey: index.sortKey ? attribute(index.sortKey) : undefined,
-      projectionType: index.projection.type === 'INCLUDE' ? ProjectionType.INCLUDE : ProjectionType.KEYS_ONLY,
+      projectionType: ProjectionType[index.projection.type],
       nonKeyAttributes: index.projection.type === 'INCLUDE' ? index.projection.attributes : undefined,
     });
   }

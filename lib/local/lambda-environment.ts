@@ -25,6 +25,8 @@ export interface LocalTableNames {
   idempotencyKeys: string;
   audit: string;
   eventTypes: string;
+  ablyMessages: string;
+  ablyState: string;
 }
 
 /** Outbound settings the runtime passes to the handlers (see loadOutboundConfig in lambdas/config.ts). */
@@ -63,6 +65,8 @@ export function localLambdaEnvironment(
     HOOKHUB_AUDIT_TABLE: standIns.tables.audit,
     HOOKHUB_EVENT_TYPES_TABLE: standIns.tables.eventTypes,
     HOOKHUB_DELIVERY_QUEUE_URL: standIns.deliveryQueueUrl,
+    HOOKHUB_ABLY_MESSAGES_TABLE: standIns.tables.ablyMessages,
+    HOOKHUB_ABLY_STATE_TABLE: standIns.tables.ablyState,
     HOOKHUB_OUTBOUND_RETENTION_DAYS: String(settings.outbound.retentionDays),
     HOOKHUB_ALLOW_PRIVATE_TARGETS: settings.outbound.allowPrivateTargets,
     HOOKHUB_OUTBOUND_HTTPS_ONLY: String(settings.outbound.httpsOnly),

@@ -208,7 +208,7 @@ export function createTableInput(definition: TableDefinition, tableName: string)
       Projection:
         index.projection.type === 'INCLUDE'
           ? { ProjectionType: 'INCLUDE', NonKeyAttributes: index.projection.attributes }
-          : { ProjectionType: 'KEYS_ONLY' },
+          : { ProjectionType: index.projection.type },
     })) }),
   };
 }

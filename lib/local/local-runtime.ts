@@ -21,6 +21,8 @@ import {
   EVENTS_TABLE,
   IDEMPOTENCY_TABLE,
   MESSAGES_TABLE,
+  ABLY_MESSAGES_TABLE,
+  ABLY_STATE_TABLE,
   type TableDefinition,
 } from '../../lambdas/adapters/dynamodb/table-definitions';
 import { DELIVERY_QUEUE, INBOUND_QUEUE } from '../../lambdas/adapters/sqs/queue-definitions';
@@ -100,6 +102,8 @@ export const LOCAL_TABLES: LocalTableNames = {
   idempotencyKeys: 'hookhub-idempotency-keys',
   audit: 'hookhub-audit',
   eventTypes: 'hookhub-event-types',
+  ablyMessages: 'hookhub-ably-messages',
+  ablyState: 'hookhub-ably-state',
 };
 
 /** Items of each table the TTL sweep looks at per tick (a minute): a pass over a million items takes about 8 hours. */
@@ -116,6 +120,8 @@ const TABLE_DEFINITION_OF: Record<keyof LocalTableNames, TableDefinition> = {
   idempotencyKeys: IDEMPOTENCY_TABLE,
   audit: AUDIT_TABLE,
   eventTypes: EVENT_TYPES_TABLE,
+  ablyMessages: ABLY_MESSAGES_TABLE,
+  ablyState: ABLY_STATE_TABLE,
 };
 
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -177,10 +183,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
   const worker = queueWorker('sqs-process-inbound', { name: 'hookhub-inbound', url: inbound.url }, INBOUND_QUEUE.batchSize, options.workerConcurrency ?? 2);
   const deliveryWorker = queueWorker('sqs-deliver', { name: 'hookhub-delivery', url: delivery.url }, DELIVERY_QUEUE.batchSize, options.deliveryConcurrency ?? 24);
-  const [ingest, readApi, managementApi, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
+  const [ingest, readApi, managementApi, ablyApi, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
     import('../../lambdas/handlers/http-ingest'),
     import('../../lambdas/handlers/http-read-api'),
     import('../../lambdas/handlers/http-management-api'),
+    import('../../lambdas/handlers/http-ably-api'),
     import('../../lambdas/handlers/ws-connect'),
     import('../../lambdas/handlers/ws-disconnect'),
     import('../../lambdas/handlers/ws-default'),
@@ -198,6 +205,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     'http-read-api': readApi.handler as unknown as HttpLambda,
     // Publishing queues through the same in-process path into the durable delivery queue.
     'http-management-api': managementApi.buildHandler(managementApi.managementDeps(new LocalDeliveryQueue(delivery.queue))) as unknown as HttpLambda,
+    'http-ably-api': ablyApi.handler as unknown as HttpLambda,
   };
   const http = new HttpApiGateway([
     ...HTTP_ROUTES.map((route) => ({ ...route, handler: httpLambdas[route.functionName] })),

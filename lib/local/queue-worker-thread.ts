@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventProcessor } from '../../lambdas/core/ports';
 import type { SQSEvent, Context, SQSBatchResponse } from 'aws-lambda';
-import { eventProcessors } from '../../lambdas/processors/registry';
+import { eventProcessors } from '../../lambdas/providers/registry';
 import { SqsEventSource, type SqsLambda } from './sqs-event-source';
 import type { QueueWorkerData, QueueWorkerMessage } from './queue-worker';
 

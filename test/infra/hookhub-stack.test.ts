@@ -261,6 +261,7 @@ describe('APIs', () => {
       'http-ingest': /^IngestApiIngestFunction[0-9A-F]{8}$/,
       'http-read-api': /^ReadApiHandlerFunction[0-9A-F]{8}$/,
       'http-management-api': /^ManagementApiHandlerFunction[0-9A-F]{8}$/,
+      'http-ably-api': /^AblyIntegrationApiFunction[0-9A-F]{8}$/,
     };
     const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
     const functionOf = (routeKey: string) => {

@@ -65,6 +65,8 @@ const environment = {
   HOOKHUB_CONNECTIONS_TABLE: 'connections',
   HOOKHUB_WS_CALLBACK_URL: 'https://example.execute-api.us-east-1.amazonaws.com/live',
   HOOKHUB_ADMIN_KEY: 'bundle-test-admin-key-0123456789',
+  HOOKHUB_ABLY_MESSAGES_TABLE: 'ably-messages',
+  HOOKHUB_ABLY_STATE_TABLE: 'ably-state',
   ...OUTBOUND_TEST_ENVIRONMENT,
 };
 

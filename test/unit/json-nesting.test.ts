@@ -81,8 +81,7 @@ describe('decodePayload on a record stored before the limit existed', () => {
     const outcome = await processInboundEvent(queued, { messageId: 'm1', receiveCount: 1 }, {
       store,
       fanOut: (event) => fanOutEvent(event, { connections, messenger }),
-      processors: {},
-      processorFor: () => undefined,
+      stepsFor: () => ({}),
       now: () => new Date('2026-11-23T10:00:01.000Z'),
       retentionDays: 30,
       maxReceiveCount: 5,

@@ -1,5 +1,5 @@
 import { EventBusyError, processInboundEvent, type ProcessInboundDeps } from '../../lambdas/core/events/process-inbound';
-import type { StoredEvent } from '../../lambdas/core/events/inbound-event';
+import type { QueuedEvent, StoredEvent } from '../../lambdas/core/events/inbound-event';
 import { queuedEvent } from '../fixtures/events';
 import { InMemoryEventStore } from '../fixtures/in-memory-event-store';
 
@@ -20,8 +20,7 @@ function setup(options: { processor?: (event: StoredEvent) => Promise<void> } = 
       fannedOut.push(event.ownerMessageId);
       return { sent: 1, gone: 0, failed: 0 };
     },
-    processors: options.processor ? { custom: options.processor } : {},
-    processorFor: () => (options.processor ? 'custom' : undefined),
+    stepsFor: () => (options.processor ? { process: options.processor } : {}),
     now: () => new Date(clock),
     retentionDays: 30,
     maxReceiveCount: 5,
@@ -115,7 +114,7 @@ describe('processInboundEvent', () => {
     const { fannedOut, deps } = setup({
       processor: async () => {
         // While m1 is processing, a provider retry arrives.
-        expect(await processInboundEvent(queued(), delivery('m2'), { ...deps, processorFor: () => undefined })).toMatchObject({ outcome: 'duplicate' });
+        expect(await processInboundEvent(queued(), delivery('m2'), { ...deps, stepsFor: () => ({}) })).toMatchObject({ outcome: 'duplicate' });
       },
     });
     expect(await processInboundEvent(queued(), delivery('m1'), deps)).toMatchObject({ outcome: 'processed' });
@@ -164,17 +163,19 @@ describe('processInboundEvent', () => {
   it('asks an older delivery of the owning message to retry later instead of dropping it', async () => {
     const { deps } = setup({
       processor: async () => {
-        await expect(processInboundEvent(queued(), delivery('m1', 1), { ...deps, processorFor: () => undefined })).rejects.toThrow(EventBusyError);
+        await expect(processInboundEvent(queued(), delivery('m1', 1), { ...deps, stepsFor: () => ({}) })).rejects.toThrow(EventBusyError);
       },
     });
     expect(await processInboundEvent(queued(), delivery('m1', 2), deps)).toMatchObject({ outcome: 'processed' });
   });
 
-  it('fails loudly when a source names a processor nobody registered', async () => {
-    const { deps } = setup();
-    await expect(processInboundEvent(queued(), delivery('m1'), { ...deps, processorFor: () => 'servicem8-fetch' })).rejects.toThrow(
-      "no processor named 'servicem8-fetch'",
-    );
+  it('stores the event as the source\'s prepare step reshaped it, and processes that', async () => {
+    const processed: string[] = [];
+    const { deps, store } = setup({ processor: async (event) => void processed.push(event.body) });
+    const withPrepare = { ...deps, stepsFor: () => ({ prepare: async (event: QueuedEvent) => ({ ...event, body: '{"prepared":true}' }), process: deps.stepsFor('demo').process }) };
+    await processInboundEvent(queued(), delivery('m1'), withPrepare);
+    expect((await store.get(id))?.body).toBe('{"prepared":true}');
+    expect(processed).toEqual(['{"prepared":true}']);
   });
 
   it('on the last receive before the DLQ, keeps the event failed while it is worked on, so a redrive of a delivery that died can take it over', async () => {
@@ -184,7 +185,7 @@ describe('processInboundEvent', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(await hanging.store.get(id)).toMatchObject({ status: 'failed', lastError: expect.stringContaining('dead-letter queue') });
     // The DLQ redrive arrives under a new message id: it takes the event over and pushes it.
-    hanging.deps.processorFor = () => undefined;
+    hanging.deps.stepsFor = () => ({});
     expect(await processInboundEvent(queued(), delivery('redriven', 1), hanging.deps)).toMatchObject({ outcome: 'processed' });
     expect(hanging.fannedOut).toEqual(['redriven']);
 

@@ -27,7 +27,7 @@ export interface IndexDefinition {
   partitionKey: KeyAttribute;
   sortKey?: KeyAttribute;
   /** KEYS_ONLY keeps index writes small; INCLUDE adds the attributes a filter needs. */
-  projection: { type: 'KEYS_ONLY' } | { type: 'INCLUDE'; attributes: string[] };
+  projection: { type: 'KEYS_ONLY' } | { type: 'ALL' } | { type: 'INCLUDE'; attributes: string[] };
 }
 
 export interface TableDefinition {
@@ -175,4 +175,44 @@ export const OUTBOUND_TABLE_DEFINITIONS = [
   EVENT_TYPES_TABLE,
 ] as const satisfies readonly TableDefinition[];
 
-export const TABLE_DEFINITIONS: readonly TableDefinition[] = [EVENTS_TABLE, CONNECTIONS_TABLE, ...OUTBOUND_TABLE_DEFINITIONS];
+/**
+ * The Ably message log: one item per stored channel message, keyed by hookhub's event id (so a retried processing
+ * step stores it once). `byChannel` lists one channel newest first; `byDay` (day of the Ably timestamp) lists every
+ * channel newest first, a day at a time. Both project everything: the log is read far more than it is written, and a
+ * KEYS_ONLY index would cost a BatchGetItem per page.
+ */
+export const ABLY_MESSAGES_TABLE = {
+  logicalName: 'AblyMessages',
+  partitionKey: { name: 'id', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [
+    {
+      indexName: 'byChannel',
+      partitionKey: { name: 'sourceChannel', type: 'S' },
+      sortKey: { name: 'timestampId', type: 'S' },
+      projection: { type: 'ALL' },
+    },
+    {
+      indexName: 'byDay',
+      partitionKey: { name: 'sourceDay', type: 'S' },
+      sortKey: { name: 'timestampId', type: 'S' },
+      projection: { type: 'ALL' },
+    },
+  ],
+} as const satisfies TableDefinition;
+
+/**
+ * The Ably preset's small state: per channel the history cursor and lease (`pk` = `cursor#<source>`, `sk` =
+ * channel), per channel the message counters (`stats#<source>`, channel), and the sync runs (`runs`, `<startedAt>#<runId>`).
+ */
+export const ABLY_STATE_TABLE = {
+  logicalName: 'AblyState',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  timeToLiveAttribute: 'expiresAt',
+  indexes: [],
+} as const satisfies TableDefinition;
+
+export const ABLY_TABLE_DEFINITIONS = [ABLY_MESSAGES_TABLE, ABLY_STATE_TABLE] as const satisfies readonly TableDefinition[];
+
+export const TABLE_DEFINITIONS: readonly TableDefinition[] = [EVENTS_TABLE, CONNECTIONS_TABLE, ...OUTBOUND_TABLE_DEFINITIONS, ...ABLY_TABLE_DEFINITIONS];

@@ -35,11 +35,18 @@ export class EventBusyError extends Error {
   }
 }
 
+/** A source's own steps (its provider preset's, or a processor registered by name): see source-steps.ts. */
+export interface SourceSteps {
+  /** Reshapes the event before it is stored (e.g. decodes an Ably payload); never throws. */
+  prepare?: (event: QueuedEvent) => Promise<QueuedEvent>;
+  /** Runs after the event is stored and before it is pushed (e.g. fetch the changed object, log the message). */
+  process?: EventProcessor;
+}
+
 export interface ProcessInboundDeps {
   store: EventStore;
   fanOut: (event: StoredEvent) => Promise<FanOutResult>;
-  processors: Readonly<Record<string, EventProcessor>>;
-  processorFor: (sourceId: string) => string | undefined;
+  stepsFor: (sourceId: string) => SourceSteps;
   now: () => Date;
   retentionDays: number;
   /** Receives before SQS moves the message to the dead-letter queue (see finalDeliveryGuard below). */
@@ -61,6 +68,8 @@ export async function processInboundEvent(
   attempt: DeliveryAttempt,
   deps: ProcessInboundDeps,
 ): Promise<ProcessOutcome> {
+  const steps = deps.stepsFor(queued.source);
+  if (steps.prepare) queued = await steps.prepare(queued);
   const now = deps.now();
   const claim: ProcessingClaim = { messageId: attempt.messageId, receiveCount: attempt.receiveCount };
   const stored: StoredEvent = {
@@ -92,12 +101,7 @@ export async function processInboundEvent(
   const finalDelivery = attempt.receiveCount >= deps.maxReceiveCount;
   try {
     if (finalDelivery) await deps.store.markFailed(event, claim, FINAL_DELIVERY_IN_PROGRESS);
-    const processorName = deps.processorFor(event.source);
-    if (processorName) {
-      const processor = deps.processors[processorName];
-      if (!processor) throw new Error(`no processor named '${processorName}' is registered`);
-      await processor(event);
-    }
+    if (steps.process) await steps.process(event);
     const fanOut = await deps.fanOut(event);
     await deps.publish(event);
     // Takes the failed mark back, unless another copy took the event over meanwhile (then that copy records it).

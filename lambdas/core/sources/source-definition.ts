@@ -3,12 +3,17 @@
  * request into an event. Sources are declared in hookhub.config.json; this schema is the single validator used by
  * the CDK app (at synth), the local runtime (at start) and the Lambdas (at cold start).
  *
- * Provider presets (Ably, GitHub, Stripe, ...) will be small functions that return one of these definitions.
+ * A source may name a provider preset (`"preset": "ably"`, lambdas/providers/): the preset then verifies and parses
+ * its requests itself, and its `options` are validated by the preset's own schema. The parsed source says so with
+ * the verification scheme `provider`, which is accepted only together with a preset (so the parsed config, which the
+ * CDK app hands to the Lambdas as JSON, parses again to the same thing).
  */
 import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { ConfigurationError } from '../errors';
 import { EVENT_TYPE_NAME, EVENT_TYPE_NAME_RULE } from '../outbound/event-type-name';
+import { headerNameSchema, secretReferenceSchema } from './schema-parts';
+import { PROVIDER_PRESET_NAMES, providerOptionsSchema } from '../../providers/preset-options';
 
 /**
  * Built on first use, not at import: the handlers that never parse sources (realtime, read API) then carry no zod at
@@ -18,10 +23,7 @@ function buildConfigSchema() {
   // zod/mini keeps Lambda bundles small (~15 KiB instead of ~440 KiB); the English locale gives readable messages.
   z.config(en());
 
-  const headerName = z.pipe(
-    z.string().check(z.regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')),
-    z.transform((name: string) => name.toLowerCase()),
-  );
+  const headerName = headerNameSchema();
 
   /** A dotted path into the JSON payload, e.g. `data.object.id`. */
   const fieldPath = z.string().check(z.regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'must be a dotted field path'));
@@ -54,37 +56,33 @@ function buildConfigSchema() {
 
   const noVerification = z.object({ scheme: z.literal('none') });
 
+  /** The source's provider preset verifies its requests (set by parsing; only valid with a preset). */
+  const providerVerification = z.object({ scheme: z.literal('provider') });
+
   const verificationSchema = z.discriminatedUnion('scheme', [
     standardWebhooksVerification,
     hmacVerification,
     tokenVerification,
     noVerification,
+    providerVerification,
   ]);
 
-  /**
-   * Where a source's secrets live. Locally: an environment variable (several secrets separated by spaces or commas,
-   * for rotation). On AWS: a Secrets Manager secret (a plain string, a JSON array of strings, or `{"secrets": [...]}`).
-   */
-  const secretReference = z
-    .object({
-      env: z.optional(z.string().check(z.regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name'))),
-      secretName: z.optional(z.string().check(z.minLength(1))),
-    })
-    .check(
-      z.refine((reference) => reference.env !== undefined || reference.secretName !== undefined, {
-        message: 'name an env variable and/or a secretName',
-      }),
-    );
+  const secretReference = secretReferenceSchema();
 
   const valueFrom = z
     .object({ header: z.optional(headerName), field: z.optional(fieldPath) })
     .check(z.refine((from) => !(from.header && from.field), { message: 'use header or field, not both' }));
 
-  const sourceSchema = z
+  const sourceObject = z
     .object({
       id: z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lowercase letters, digits, - or _ (at most 63)')),
       description: z.optional(z.string()),
-      verification: verificationSchema,
+      /** A provider preset (lambdas/providers/registry.ts) that verifies, parses and processes this source's requests. */
+      preset: z.optional(z.enum(PROVIDER_PRESET_NAMES)),
+      /** The preset's settings, checked by the preset's own schema. */
+      options: z.optional(z.unknown()),
+      /** Required without a preset; a preset brings its own. */
+      verification: z.optional(verificationSchema),
       secret: z.optional(secretReference),
       /** Required (true) to accept a source with scheme `none`: unsigned webhooks are a deliberate choice. */
       insecure: z._default(z.boolean(), false),
@@ -103,7 +101,20 @@ function buildConfigSchema() {
     })
     .check(
       z.superRefine((source, context) => {
-        if (source.verification.scheme === 'none') {
+        if (source.preset !== undefined) {
+          if (source.verification !== undefined && source.verification.scheme !== 'provider') {
+            context.addIssue({ code: 'custom', input: source, path: ['verification'], message: `source '${source.id}' uses preset '${source.preset}', which brings its own verification: remove "verification"` });
+          }
+          if (!source.secret) context.addIssue({ code: 'custom', input: source, message: `source '${source.id}' needs a "secret" reference` });
+          return;
+        }
+        if (source.verification === undefined) {
+          context.addIssue({ code: 'custom', input: source, path: ['verification'], message: `source '${source.id}' needs a "verification" (or a "preset")` });
+        } else if (source.verification.scheme === 'provider') {
+          context.addIssue({ code: 'custom', input: source, path: ['verification'], message: `scheme 'provider' needs a "preset"` });
+        } else if (source.options !== undefined) {
+          context.addIssue({ code: 'custom', input: source, path: ['options'], message: `"options" belong to a preset; source '${source.id}' has none` });
+        } else if (source.verification.scheme === 'none') {
           if (!source.insecure) {
             context.addIssue({
               code: 'custom',
@@ -116,6 +127,23 @@ function buildConfigSchema() {
         }
       }),
     );
+
+  // The preset's options are parsed by its schema (defaults filled in), and the verification says the preset does it.
+  const sourceSchema = z.pipe(
+    sourceObject,
+    z.transform((source, context) => {
+      const verification: z.infer<typeof verificationSchema> = source.verification ?? { scheme: 'provider' };
+      if (source.preset === undefined) return { ...source, verification, options: undefined };
+      const parsed = providerOptionsSchema(source.preset).safeParse(source.options ?? {});
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          context.issues.push({ code: 'custom', input: source.options, path: ['options', ...issue.path], message: issue.message });
+        }
+        return z.NEVER;
+      }
+      return { ...source, verification, options: parsed.data as unknown };
+    }),
+  );
 
   const hookhubConfigSchema = z
     .object({

@@ -6,7 +6,7 @@
  */
 import { MethodNotAllowedError, NotFoundError, type HookhubError } from '../../core/errors';
 
-export type HttpFunctionName = 'http-ingest' | 'http-read-api' | 'http-management-api';
+export type HttpFunctionName = 'http-ingest' | 'http-read-api' | 'http-management-api' | 'http-ably-api';
 
 export interface HttpRouteDefinition {
   /** `ANY` lets the handler answer a wrong method itself (the ingest route's JSON 405). */
@@ -39,6 +39,11 @@ export const HTTP_ROUTES = [
   { method: 'POST', path: '/api/attempts/{id}/retry', functionName: 'http-management-api' },
   { method: 'GET', path: '/api/event-types', functionName: 'http-management-api' },
   { method: 'GET', path: '/api/audit', functionName: 'http-management-api' },
+  // Ably: the message log and the history sync (lambdas/handlers/http-ably-api.ts).
+  { method: 'GET', path: '/api/ably/messages', functionName: 'http-ably-api' },
+  { method: 'GET', path: '/api/ably/stats', functionName: 'http-ably-api' },
+  { method: 'POST', path: '/api/sync/ably', functionName: 'http-ably-api' },
+  { method: 'GET', path: '/api/sync/runs', functionName: 'http-ably-api' },
 ] as const satisfies readonly HttpRouteDefinition[];
 
 /** The function that answers `$default`: the read API, which already answers JSON errors and needs no new Lambda. */

@@ -27,12 +27,11 @@ function setup() {
     store,
     connections,
     messenger,
-    processors: {
-      'fail-on-poison': async (event) => {
+    stepsFor: () => ({
+      process: async (event) => {
         if (event.providerEventId === 'evt-poison') throw new Error('processing failed');
       },
-    },
-    processorFor: () => 'fail-on-poison',
+    }),
     now: () => new Date(),
     retentionDays: 30,
     maxReceiveCount: 5,
