@@ -21,7 +21,8 @@ import { DynamoDbConnectionStore } from '../adapters/dynamodb/connection-store';
 import { ApiGatewayConnectionMessenger } from '../adapters/apigw-management/apigw-connection-messenger';
 import { createManagementApiClient } from '../adapters/apigw-management/management-api-client';
 import { INBOUND_QUEUE } from '../adapters/sqs/queue-definitions';
-import { eventProcessors, PROVIDER_PRESETS } from '../providers/registry';
+import { eventProcessors } from '../providers/registry';
+import { PRESET_PREPARE_STEPS } from '../providers/prepare-registry';
 import { sourceStepsFor } from '../core/sources/source-steps';
 import { presetProcessors } from './providers/preset-processors';
 import { inboundMessage } from '../core/outbound/inbound-message';
@@ -72,7 +73,7 @@ export const handler = buildHandler({
   store: new DynamoDbEventStore(documentClient, config.eventsTable, { retentionDays: config.retentionDays }),
   connections: new DynamoDbConnectionStore(documentClient, config.connectionsTable),
   messenger: new ApiGatewayConnectionMessenger(createManagementApiClient(config.websocketCallbackUrl)),
-  stepsFor: sourceStepsFor({ config: config.sources, presets: PROVIDER_PRESETS, presetProcessors: presetProcessors(ablyTables, documentClient), processors: eventProcessors }),
+  stepsFor: sourceStepsFor({ config: config.sources, prepareSteps: PRESET_PREPARE_STEPS, presetProcessors: presetProcessors(ablyTables, documentClient), processors: eventProcessors }),
   now: () => new Date(),
   retentionDays: config.retentionDays,
   maxReceiveCount: INBOUND_QUEUE.maxReceiveCount,

@@ -1,7 +1,7 @@
 /**
  * What a provider preset is: the code behind `"preset": "<name>"` in a source. A preset verifies and parses its
- * provider's requests (the ingest Lambda), and may reshape each queued event before the worker stores it (e.g. decode
- * payloads). Its processing step, which needs adapters, is wired in lambdas/handlers/providers/.
+ * provider's requests (the ingest Lambda). Its worker-side steps live apart (prepare-registry.ts, and the processing
+ * step wired with its adapters in lambdas/handlers/providers/), so the ingest bundle never carries their libraries.
  */
 import type { InboundRequest } from '../core/events/accept-inbound';
 import type { QueuedEvent } from '../core/events/inbound-event';
@@ -34,6 +34,7 @@ export interface ProviderPreset {
   readonly name: ProviderPresetName;
   /** Verifies and parses one request; throws a HookhubError (401, 400, ...) when the whole request is refused. */
   ingest(input: PresetIngestInput): Promise<IngestResult>;
-  /** Run by the worker before the store-once write: the event as it should be stored and pushed. Never throws. */
-  prepare?(event: QueuedEvent, source: SourceDefinition): Promise<QueuedEvent>;
 }
+
+/** Run by the worker before the store-once write: the event as it should be stored and pushed. Never throws. */
+export type PrepareEvent = (event: QueuedEvent, source: SourceDefinition) => Promise<QueuedEvent>;

@@ -1,6 +1,6 @@
 import { sourceStepsFor } from '../../lambdas/core/sources/source-steps';
 import { parseHookhubConfig } from '../../lambdas/core/sources/source-definition';
-import { PROVIDER_PRESETS } from '../../lambdas/providers/registry';
+import { PRESET_PREPARE_STEPS } from '../../lambdas/providers/prepare-registry';
 import type { StoredEvent } from '../../lambdas/core/events/inbound-event';
 import { queuedEvent } from '../fixtures/events';
 
@@ -30,7 +30,7 @@ describe('sourceStepsFor', () => {
   const ablyProcessed: string[] = [];
   const stepsFor = sourceStepsFor({
     config,
-    presets: PROVIDER_PRESETS,
+    prepareSteps: PRESET_PREPARE_STEPS,
     presetProcessors: { ably: async (event) => void ablyProcessed.push(event.id) },
     processors: { count: async (event) => void counted.push(event.id) },
   });

@@ -6,12 +6,13 @@
 import type { EventProcessor } from '../ports';
 import type { SourceSteps } from '../events/process-inbound';
 import type { HookhubConfig } from './source-definition';
-import type { ProviderPreset } from '../../providers/provider-preset';
+import type { PrepareEvent } from '../../providers/provider-preset';
 import type { ProviderPresetName } from '../../providers/preset-options';
 
 export function sourceStepsFor(input: {
   config: HookhubConfig;
-  presets: Readonly<Record<ProviderPresetName, Pick<ProviderPreset, 'prepare'>>>;
+  /** Each preset's prepare step (prepare-registry.ts). */
+  prepareSteps: Readonly<Partial<Record<ProviderPresetName, PrepareEvent>>>;
   /** Each preset's processing step, built with its adapters by the handler. */
   presetProcessors: Readonly<Partial<Record<ProviderPresetName, EventProcessor>>>;
   processors: Readonly<Record<string, EventProcessor>>;
@@ -20,11 +21,8 @@ export function sourceStepsFor(input: {
   for (const source of input.config.sources) {
     const steps: SourceSteps = {};
     if (source.preset !== undefined) {
-      const preset = input.presets[source.preset];
-      if (preset.prepare) {
-        const prepare = preset.prepare.bind(preset);
-        steps.prepare = (event) => prepare(event, source);
-      }
+      const prepare = input.prepareSteps[source.preset];
+      if (prepare) steps.prepare = (event) => prepare(event, source);
       steps.process = input.presetProcessors[source.preset];
     }
     if (source.processor !== undefined) {

@@ -7,7 +7,4 @@ export const ablyPreset: ProviderPreset = {
   async ingest() {
     throw new BadRequestError('the ably preset is not built yet');
   },
-  async prepare(event) {
-    return event;
-  },
 };
