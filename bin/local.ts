@@ -62,7 +62,7 @@ function printBanner(
   settings: LocalRuntimeSettings,
   { dataDir, adminKey, adminKeyFromEnvironment }: { dataDir: string; adminKey: string; adminKeyFromEnvironment: boolean },
 ): void {
-  const sources = settings.config.sources.map((source) => `  POST ${runtime.httpUrl}/hooks/${source.id}   (${source.verification.scheme})`);
+  const sources = settings.config.sources.map((source) => `  POST ${runtime.httpUrl}/hooks/${source.id}   (${source.preset ? `preset ${source.preset}` : source.verification.scheme})`);
   const commands = tryItCommands({
     config: settings.config,
     httpUrl: runtime.httpUrl,

@@ -2,9 +2,11 @@
 /**
  * `npm run send -- <source> '<json>'`: signs a payload the way the source expects and POSTs it to the local runtime.
  * HOOKHUB_URL overrides the target (default http://127.0.0.1:$PORT). It reads the source's secret from the same
- * variable the runtime does (the demo source falls back to the same development secret).
+ * variable the runtime does (the demo source falls back to the same development secret). For an `ably` source the
+ * JSON is one message's data, sent as Ably sends it: a signed batch of one message on channel ABLY_CHANNEL (default
+ * `smartadmin-status`) named ABLY_MESSAGE_NAME (default `status-update`).
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { applyDevelopmentDefaults, localHttpUrl } from '../lib/local/local-settings';
 import { loadConfigFile } from '../lib/config-file';
 import { findSource } from '../lambdas/core/sources/source-definition';
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
   if (!source) throw new Error(`no source '${sourceId}' in the config`);
   const [secret] = source.secret ? await new EnvSecretProvider().secretsFor(source.secret) : [];
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const rawBody = Buffer.from(body);
+  const rawBody = Buffer.from(source.preset === 'ably' ? ablyBatchOf(body) : body);
   const timestamp = Math.floor(Date.now() / 1000);
   const verification = source.verification;
   if (verification.scheme !== 'none' && !secret) throw new Error(`source '${sourceId}' has no secret in its env variable ${source.secret?.env ?? ''}`);
@@ -32,6 +34,10 @@ async function main(): Promise<void> {
     headers[verification.header] = verification.prefix + computeHmac(verification, secret!, rawBody, signedTimestamp).toString(verification.encoding);
   } else if (verification.scheme === 'token') {
     headers[verification.header] = secret!;
+  } else if (source.preset === 'ably') {
+    // The API key is `keyName:keySecret`; Ably names the key and signs the body with its secret.
+    const [keyName = '', keySecret = ''] = secret!.split(/:(.*)/s);
+    Object.assign(headers, { 'x-ably-key': keyName, 'x-ably-signature': createHmac('sha256', keySecret).update(rawBody).digest('base64') });
   }
 
   const baseUrl = localHttpUrl();
@@ -47,6 +53,14 @@ async function main(): Promise<void> {
   }
   console.log(`${response.status} ${await response.text()}`);
   if (!response.ok) process.exitCode = 1;
+}
+
+/** One channel message in Ably's batch webhook form, its data JSON-encoded as the Ably SDKs send objects. */
+function ablyBatchOf(data: string): string {
+  const timestamp = Date.now();
+  const message = { id: `send-${randomUUID()}:0`, name: process.env.ABLY_MESSAGE_NAME || 'status-update', clientId: 'hookhub-send', connectionId: 'send', timestamp, data, encoding: 'json' };
+  const channelId = process.env.ABLY_CHANNEL || 'smartadmin-status';
+  return JSON.stringify({ items: [{ webhookId: randomUUID(), source: 'channel.message', serial: `${timestamp}`, timestamp, name: 'channel.message', data: { channelId, site: 'local', messages: [message] } }] });
 }
 
 main().catch((error: unknown) => {

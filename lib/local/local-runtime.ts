@@ -36,6 +36,9 @@ import { DEFAULT_ROUTE_FUNCTION, HTTP_ROUTES, type HttpFunctionName } from '../.
 import { WebSocketGateway, type WebSocketRoutes } from './websocket-gateway';
 import { QueueWorker } from './queue-worker';
 import { LOCAL_ALLOWED_TARGETS } from './startup-checks';
+import { PeriodicTask } from './periodic-task';
+import { lambdaContext } from './lambda-context';
+import type { AblyOptions } from '../../lambdas/providers/ably/ably-options';
 
 export interface LocalRuntimeOptions {
   config: HookhubConfig;
@@ -183,11 +186,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
   const worker = queueWorker('sqs-process-inbound', { name: 'hookhub-inbound', url: inbound.url }, INBOUND_QUEUE.batchSize, options.workerConcurrency ?? 2);
   const deliveryWorker = queueWorker('sqs-deliver', { name: 'hookhub-delivery', url: delivery.url }, DELIVERY_QUEUE.batchSize, options.deliveryConcurrency ?? 24);
-  const [ingest, readApi, managementApi, ablyApi, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
+  const [ingest, readApi, managementApi, ablyApi, ablySync, wsConnect, wsDisconnect, wsDefault] = await Promise.all([
     import('../../lambdas/handlers/http-ingest'),
     import('../../lambdas/handlers/http-read-api'),
     import('../../lambdas/handlers/http-management-api'),
     import('../../lambdas/handlers/http-ably-api'),
+    import('../../lambdas/handlers/scheduled-ably-sync'),
     import('../../lambdas/handlers/ws-connect'),
     import('../../lambdas/handlers/ws-disconnect'),
     import('../../lambdas/handlers/ws-default'),
@@ -213,19 +217,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   ]);
   await http.listen(options.port);
 
-  // A slice of each table per tick (local-dynamodb.ts), never two sweeps at once; the sweep in flight is awaited by
-  // stop(), so it never runs into a store that is closing.
-  let sweeping: Promise<void> | undefined;
-  const sweep = setInterval(() => {
-    sweeping ??= dynamodb
-      .sweepExpired(tables, Math.floor(Date.now() / 1000), { maxScannedPerTable: TTL_SWEEP_ITEMS_PER_TABLE })
-      .then(
-        () => undefined,
-        (error: unknown) => console.error('[ttl-sweep]', error),
-      )
-      .finally(() => (sweeping = undefined));
-  }, options.ttlSweepIntervalMs ?? 60_000);
-  sweep.unref();
+  // A slice of each table per tick (local-dynamodb.ts).
+  const ttlSweep = new PeriodicTask(
+    options.ttlSweepIntervalMs ?? 60_000,
+    () => dynamodb.sweepExpired(tables, Math.floor(Date.now() / 1000), { maxScannedPerTable: TTL_SWEEP_ITEMS_PER_TABLE }),
+    (error) => console.error('[ttl-sweep]', error),
+  ).start();
+  // The EventBridge schedules of the Ably history sync: the same handler, invoked with the same event.
+  const ablySyncs = options.config.sources.flatMap((source) => {
+    const intervalMinutes = source.preset === 'ably' ? (source.options as AblyOptions).history.intervalMinutes : 0;
+    if (intervalMinutes === 0) return [];
+    const timeoutMs = ((source.options as AblyOptions).history.timeLimitSeconds + 60) * 1000;
+    const invoke = () => ablySync.handler({ source: source.id }, lambdaContext('hookhub-ably-sync', timeoutMs));
+    return [new PeriodicTask(intervalMinutes * 60_000, invoke, (error) => console.error(`[ably-sync ${source.id}]`, error)).start()];
+  });
 
   return {
     httpUrl: http.url,
@@ -238,8 +243,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     deliveryDeadLetterQueueUrl: deliveryDeadLetter.url,
     tables: LOCAL_TABLES,
     async stop() {
-      clearInterval(sweep);
-      await sweeping;
+      await Promise.all([ttlSweep.stop(), ...ablySyncs.map((sync) => sync.stop())]);
       await Promise.all([worker.stop(), deliveryWorker.stop()]);
       await http.close();
       await websocket.close();

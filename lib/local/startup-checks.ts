@@ -7,6 +7,7 @@
  * Where a rule already exists it is reused, not restated: the Standard Webhooks verifier's key parser, the admin
  * key's minimum length, the Lambdas' own parsers for the body limit and retention, Powertools' list of log levels.
  */
+import type { AblyOptions } from '../../lambdas/providers/ably/ably-options';
 import { LogLevel } from '@aws-lambda-powertools/logger';
 import type { HookhubConfig, SourceDefinition } from '../../lambdas/core/sources/source-definition';
 import { ConfigurationError } from '../../lambdas/core/errors';
@@ -78,6 +79,7 @@ export function checkSourceSecrets(config: HookhubConfig, environment: Environme
 function checkSourceSecret(source: SourceDefinition, environment: Environment): string[] {
   const { scheme } = source.verification;
   if (scheme === 'none') return [];
+  if (source.preset === 'ably') return checkAblySecrets(source, environment);
   const variable = source.secret?.env;
   if (!variable) {
     return [`source "${source.id}" names no secret.env variable; the local runtime reads source secrets from the environment`];
@@ -99,6 +101,22 @@ function checkSourceSecret(source: SourceDefinition, environment: Environment): 
       return [`${which} cannot be used by source "${source.id}": ${error.message}`];
     }
   });
+}
+
+/** An Ably source needs its API key(s) in `keyName:keySecret` form, and the single-mode token if it names one. */
+function checkAblySecrets(source: SourceDefinition, environment: Environment): string[] {
+  const variable = source.secret?.env;
+  if (!variable) return [`source "${source.id}" names no secret.env variable for its Ably API key`];
+  const keys = parseSecretList(environment[variable]);
+  if (keys.length === 0) return [`${variable} is not set (source "${source.id}" needs its Ably API key, "appId.keyId:keySecret")`];
+  const problems = keys.flatMap((key, index) =>
+    /^[^:\s]+\.[^:\s]+:.+$/.test(key) ? [] : [`${keys.length > 1 ? `key ${index + 1} of ${keys.length} in ${variable}` : variable} is not an Ably API key ("appId.keyId:keySecret", as the Ably dashboard shows it)`],
+  );
+  const token = (source.options as AblyOptions).singleModeToken;
+  if (token?.secret.env && parseSecretList(environment[token.secret.env]).length === 0) {
+    problems.push(`${token.secret.env} is not set (source "${source.id}" accepts single-mode requests with its token)`);
+  }
+  return problems;
 }
 
 /** An admin key the read API and WebSocket would refuse on every request (they enforce the same minimum). */

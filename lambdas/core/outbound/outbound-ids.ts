@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 
-export type TimeOrderedIdPrefix = 'msg' | 'ep' | 'atm' | 'aud';
+export type TimeOrderedIdPrefix = 'msg' | 'ep' | 'atm' | 'aud' | 'run';
 
 /** Crockford's alphabet: no I, L, O, U, so an id read aloud or retyped cannot be misread. */
 const CROCKFORD_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -17,7 +17,7 @@ const RANDOM_BYTES = 10;
 const MAX_TIME_MS = 2 ** 48 - 1;
 
 const ID_BODY = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
-const ID_FORMAT = /^(msg|ep|atm|aud)_([0-7][0-9A-HJKMNP-TV-Z]{25})$/;
+const ID_FORMAT = /^(msg|ep|atm|aud|run)_([0-7][0-9A-HJKMNP-TV-Z]{25})$/;
 
 export function timeOrderedId(prefix: TimeOrderedIdPrefix, nowMs: number, random: Buffer = randomBytes(RANDOM_BYTES)): string {
   if (random.length !== RANDOM_BYTES) throw new RangeError(`a time-ordered id takes ${RANDOM_BYTES} random bytes, not ${random.length}`);
