@@ -96,7 +96,7 @@ export function buildHandler(dependencies: AblyRuleHandlerDependencies) {
         tokenHeaderName: properties.TokenHeaderName,
       });
       const why = properties.ControlTokenSecretName ? `the secret ${properties.ControlTokenSecretName} is empty` : 'no Ably control token is configured';
-      return { PhysicalResourceId: unchangedId, Data: { Status: 'skipped', Message: `${why}; create the rule by hand. ${instructions.map((line) => line.trim()).join(' ')}` } };
+      return { PhysicalResourceId: unchangedId, Data: { Status: 'skipped', Message: `${why}; create the rule by hand. ${instructions[0]} ${instructions.slice(1).map((line) => line.trim()).join('; ')}` } };
     }
     const apiKey = await firstSecret(secrets, properties.ApiKeySecretName);
     if (!apiKey) throw new Error(`the API key secret ${properties.ApiKeySecretName} is empty`);

@@ -212,6 +212,6 @@ export function manualRuleInstructions(input: { targetUrl: string; channelFilter
     '  Encoding: JSON; Enveloped: on',
     `  Sign with key: ${input.keyName ?? "the source's API key"}`,
   ];
-  if (input.tokenHeaderName) lines.push(`  Headers: ${input.tokenHeaderName} = the single-mode token`);
+  if (input.tokenHeaderName) lines.push(`  Headers: ${input.tokenHeaderName} = the value of the source's singleModeToken secret`);
   return lines;
 }
