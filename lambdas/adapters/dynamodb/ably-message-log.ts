@@ -23,8 +23,10 @@ const DEFAULT_LOOK_BACK_DAYS = 90;
 const MAX_WALK_DAYS = 3660;
 /** Ably timestamps are Ably's clock: nothing is stamped much later than now, so the walk starts at most a day ahead. */
 const FUTURE_SLACK_MS = DAY_MS;
-/** Queries one request may make: a sparse direction filter or a run of empty days answers with a cursor, not a timeout. */
-const MAX_QUERIES_PER_REQUEST = 40;
+/** Queries one request may make: a sparse direction filter or a long run of empty days answers with a cursor, not a timeout. */
+const MAX_QUERIES_PER_REQUEST = 100;
+/** Day buckets read in parallel at most (see list()). */
+const MAX_DAYS_AT_ONCE = 16;
 /** Index entries a filtered query reads at a time (Limit counts them before the filter). */
 const FILTERED_READ_LIMIT = 200;
 /**
@@ -138,43 +140,57 @@ export class DynamoDbAblyMessageLog implements AblyMessageLog {
     const byChannel = query.channel !== undefined;
     const oldestDay = dayOf(Math.max(sinceMs, nowMs - MAX_WALK_DAYS * DAY_MS));
     let day = newestDayBelow(position);
-    const partition = () => (byChannel ? { index: BY_CHANNEL, value: `${query.source}#${query.channel}` } : { index: BY_DAY, value: `${query.source}#${day}` });
+    // Day buckets read at once: one while days hold messages (a dense log reads no more than it lists), doubling
+    // after each empty day, so the empty tail of a 90-day walk costs a handful of round trips, not ninety.
+    let daysAtOnce = 1;
 
     const messages: LoggedAblyMessage[] = [];
     let more = true;
-    for (let queries = 0; ; queries++) {
+    let queries = 0;
+    walk: while (true) {
       if ((!byChannel && day < oldestDay) || position <= low) {
         more = false;
         break;
       }
-      if (queries === MAX_QUERIES_PER_REQUEST) break;
+      if (queries >= MAX_QUERIES_PER_REQUEST) break;
       const wanted = query.limit - messages.length;
-      const { index, value } = partition();
-      const page = await this.readPartition(index, value, low, position, query.direction, wanted);
-      const items = (page.Items ?? []).filter((item) => item.timestampId !== position);
-      const room = wanted;
-      messages.push(...items.slice(0, room).map(messageOf));
-      if (messages.length === query.limit) {
-        // Full: the next page starts after the last message listed. It is the last page when nothing can follow:
-        // this query read no further and there is no older day to walk.
-        const last = items[room - 1]!;
-        position = String(last.timestampId);
-        more = items.length > room || page.LastEvaluatedKey !== undefined || (!byChannel && previousDay(day) >= oldestDay);
-        break;
+      const partitions = byChannel
+        ? [{ index: BY_CHANNEL, value: `${query.source}#${query.channel}`, day }]
+        : daysBack(day, oldestDay, Math.min(daysAtOnce, MAX_QUERIES_PER_REQUEST - queries)).map((bucket) => ({ index: BY_DAY, value: `${query.source}#${bucket}`, day: bucket }));
+      const bound = position;
+      const pages = await Promise.all(partitions.map(({ index, value }) => this.readPartition(index, value, low, bound, query.direction, wanted)));
+      queries += partitions.length;
+
+      for (const [at, page] of pages.entries()) {
+        const bucket = partitions[at]!.day;
+        const items = (page.Items ?? []).filter((item) => item.timestampId !== bound);
+        const room = query.limit - messages.length;
+        messages.push(...items.slice(0, room).map(messageOf));
+        if (messages.length === query.limit) {
+          // Full: the next page starts after the last message listed. It is the last page when nothing can follow:
+          // this query read no further and there is no older day to walk.
+          position = String(items[room - 1]!.timestampId);
+          more = items.length > room || page.LastEvaluatedKey !== undefined || (!byChannel && previousDay(bucket) >= oldestDay);
+          break walk;
+        }
+        if (page.LastEvaluatedKey !== undefined) {
+          // The query stopped early (its Limit or DynamoDB's 1 MB): go on in this partition after the last entry
+          // read. Older days read alongside are read again later, from this new position.
+          position = String(page.LastEvaluatedKey.timestampId);
+          day = bucket;
+          daysAtOnce = 1;
+          continue walk;
+        }
+        if (byChannel) {
+          more = false;
+          break walk;
+        }
+        daysAtOnce = items.length === 0 ? Math.min(daysAtOnce * 2, MAX_DAYS_AT_ONCE) : 1;
+        // This day is listed to its start: everything older than its first millisecond is next.
+        const dayStart = padTimestamp(Date.parse(`${bucket}T00:00:00.000Z`));
+        if (dayStart < position) position = dayStart;
+        day = previousDay(bucket);
       }
-      if (page.LastEvaluatedKey !== undefined) {
-        // The query stopped early (its Limit or DynamoDB's 1 MB): go on in this partition after the last entry read.
-        position = String(page.LastEvaluatedKey.timestampId);
-        continue;
-      }
-      if (byChannel) {
-        more = false;
-        break;
-      }
-      // This day is listed to its start: everything older than its first millisecond is next.
-      const dayStart = padTimestamp(Date.parse(`${day}T00:00:00.000Z`));
-      if (dayStart < position) position = dayStart;
-      day = previousDay(day);
     }
     return { messages, ...(more ? { cursor: encodePageCursor({ before: position }) } : {}) };
   }
@@ -244,6 +260,13 @@ export function timestampIdOf(timestampMs: number, messageId: string): string {
 /** The UTC day of an Ably timestamp: the `byDay` bucket it is listed under. */
 export function dayOf(timestampMs: number): string {
   return new Date(timestampMs).toISOString().slice(0, 10);
+}
+
+/** Up to `count` days from `day` backwards, none before `oldest`. */
+function daysBack(day: string, oldest: string, count: number): string[] {
+  const days = [day];
+  while (days.length < count && previousDay(days[days.length - 1]!) >= oldest) days.push(previousDay(days[days.length - 1]!));
+  return days;
 }
 
 function previousDay(day: string): string {
