@@ -16,7 +16,7 @@ import type { AblyOptions } from '../../providers/ably/ably-options';
 import { createDocumentClient } from '../../adapters/dynamodb/document-client';
 import { DynamoDbAblyMessageLog } from '../../adapters/dynamodb/ably-message-log';
 import { DynamoDbSyncStateStore } from '../../adapters/dynamodb/ably-state-store';
-import { AblySdkHistoryReader } from '../../adapters/ably/ably-history-reader';
+import { AblyRestHistoryReader } from '../../adapters/ably/ably-history-reader';
 import { createSecretProvider } from '../../adapters/secrets/create-secret-provider';
 import { createStoreOnceWiring, forBatch, type StoreOnceWiring } from '../inbound/inbound-processing';
 
@@ -56,7 +56,7 @@ export function createAblyContext(config: AblySyncConfig, logger: Logger): AblyC
     const [apiKey] = source.secret ? await secrets.secretsFor(source.secret) : [];
     if (!apiKey) throw new ConfigurationError(`source '${source.id}' has no Ably API key (its secret is empty)`);
     let reader = readers.get(apiKey);
-    if (!reader) readers.set(apiKey, (reader = new AblySdkHistoryReader({ apiKey, restUrl: config.ablyRestUrl })));
+    if (!reader) readers.set(apiKey, (reader = new AblyRestHistoryReader({ apiKey, restUrl: config.ablyRestUrl })));
 
     const startedMs = Date.now();
     const runId = timeOrderedId('run', startedMs);
