@@ -23,13 +23,21 @@ import { exceedsNestingLimit, MAX_JSON_NESTING_DEPTH } from '../../core/events/j
 import type { HeaderMap } from '../../core/verification/header-map';
 import { verifySharedToken } from '../../core/verification/shared-token';
 import type { IngestResult, PresetIngestInput } from '../provider-preset';
-import { ablyQueuedEvent, PRESENCE_ACTIONS, type AblyMessageRecord, type AblyPresenceRecord, type AblyRecord, type PresenceAction } from './ably-message';
+import {
+  ablyQueuedEvent,
+  PRESENCE_ACTIONS,
+  type AblyMessageRecord,
+  type AblyPresenceRecord,
+  type AblyRecord,
+  type PresenceAction,
+} from './ably-message';
 import { directionOf, type AblyOptions } from './ably-options';
 import { ABLY_SIGNATURE_HEADER, verifyAblySignature } from './ably-signature';
 
 /**
  * The whole request's limit. A full batch is far over the generic 240 KiB body limit (that one bounds a single
- * event); Lambda takes at most 6 MB synchronously, so 5 MiB leaves room for the event's envelope.
+ * event); Lambda takes at most 6 MB synchronously, so 5 MiB leaves room for the event's envelope (Ably's JSON
+ * arrives as text, not base64, which would grow it by a third).
  */
 export const ABLY_MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 
@@ -55,25 +63,11 @@ export async function ingestAblyRequest(input: PresetIngestInput): Promise<Inges
     toEvent: (record) => ablyQueuedEvent(source.id, record, { requestId: request.requestId, headers }),
   };
 
-  const result: IngestResult = { events: [], ignored: 0, rejected: [] };
   if (isNotEnveloped(request.headers)) return takeSingle(() => notEnvelopedItem(body, request.headers), context);
-  if (isObject(body) && Array.isArray(body.items)) {
-    if (body.items.length > ABLY_MAX_BATCH_ITEMS) {
-      throw new BadRequestError(`a batch holds at most ${ABLY_MAX_BATCH_ITEMS} items; this one has ${body.items.length}`);
-    }
-    body.items.forEach((raw: unknown, index: number) => {
-      try {
-        const taken = takeItem(batchItem(raw), context);
-        result.events.push(...taken.events);
-        result.ignored += taken.ignored;
-      } catch (error) {
-        if (!(error instanceof ItemError)) throw error;
-        result.rejected.push({ index, error: error.message });
-      }
-    });
-    return result;
+  if (isObject(body) && Array.isArray(body.items)) return takeBatch(body.items, context);
+  if (isObject(body) && typeof body.source === 'string' && typeof body.channel === 'string') {
+    return takeSingle(() => envelopedItem(body), context);
   }
-  if (isObject(body) && typeof body.source === 'string' && typeof body.channel === 'string') return takeSingle(() => envelopedItem(body), context);
   throw new MalformedPayloadError(
     'not an Ably webhook: expected a batch ({"items": [...]}), an enveloped message ({"source", "channel", ...}) or x-ably-envelope-* headers',
   );
@@ -90,7 +84,8 @@ async function verifyAblyRequest(input: PresetIngestInput, options: AblyOptions)
   const token = options.singleModeToken;
   if (!token) {
     throw new SignatureVerificationError(
-      `missing ${ABLY_SIGNATURE_HEADER} header: Ably signs only batch requests; to accept single-mode requests, set options.singleModeToken and send its header from the rule`,
+      `missing ${ABLY_SIGNATURE_HEADER} header: Ably signs only batch requests; to accept single-mode requests, ` +
+        "set options.singleModeToken and send its header from the rule's target.headers",
       'missing_signature',
     );
   }
@@ -216,6 +211,25 @@ interface ItemContext {
   toEvent: (record: AblyRecord) => QueuedEvent;
 }
 
+/** Batch mode: each item is taken or refused on its own. */
+function takeBatch(items: unknown[], context: ItemContext): IngestResult {
+  if (items.length > ABLY_MAX_BATCH_ITEMS) {
+    throw new BadRequestError(`a batch holds at most ${ABLY_MAX_BATCH_ITEMS} items; this one has ${items.length}`);
+  }
+  const result: IngestResult = { events: [], ignored: 0, rejected: [] };
+  items.forEach((raw, index) => {
+    try {
+      const taken = takeItem(batchItem(raw), context);
+      result.events.push(...taken.events);
+      result.ignored += taken.ignored;
+    } catch (error) {
+      if (!(error instanceof ItemError)) throw error;
+      result.rejected.push({ index, error: error.message });
+    }
+  });
+  return result;
+}
+
 /** Single mode: the request is the item, so an item the preset refuses refuses the request (Ably logs it). */
 function takeSingle(readItem: () => AblyItem, context: ItemContext): IngestResult {
   try {
@@ -235,7 +249,9 @@ function takeItem(item: AblyItem, context: ItemContext): { events: QueuedEvent[]
       const channel = channelOf(item);
       const messages = arrayAt(item.messages, item.at.messages);
       if (!channelTaken(channel, context)) return { events: [], ignored: messages.length };
-      return { events: eventsOf(messages.map((message, index) => messageRecord(message, `${item.at.messages}[${index}]`, channel, item, context)), context), ignored: 0 };
+      const fallback = itemTimestamp(item, context);
+      const records = messages.map((message, index) => messageRecord(message, `${item.at.messages}[${index}]`, channel, fallback, context));
+      return { events: eventsOf(records, context), ignored: 0 };
     }
     case 'channel.presence': {
       // Ignored kinds are counted, not read: whatever their shape, nothing of them is kept.
@@ -243,7 +259,9 @@ function takeItem(item: AblyItem, context: ItemContext): { events: QueuedEvent[]
       const channel = channelOf(item);
       const presence = arrayAt(item.presence, item.at.presence);
       if (!channelTaken(channel, context)) return { events: [], ignored: presence.length };
-      return { events: eventsOf(presence.map((member, index) => presenceRecord(member, `${item.at.presence}[${index}]`, channel, item, context)), context), ignored: 0 };
+      const fallback = itemTimestamp(item, context);
+      const records = presence.map((member, index) => presenceRecord(member, `${item.at.presence}[${index}]`, channel, fallback, context));
+      return { events: eventsOf(records, context), ignored: 0 };
     }
     case 'channel.lifecycle': {
       if (options.lifecycle === 'ignore') return { events: [], ignored: 1 };
@@ -254,11 +272,12 @@ function takeItem(item: AblyItem, context: ItemContext): { events: QueuedEvent[]
       }
       const record: AblyRecord = {
         kind: 'lifecycle',
-        messageId: contentHashId(Buffer.from(JSON.stringify(item.raw), 'utf8')),
+        // Ably gives a lifecycle item no id: the same item retried hashes alike.
+        messageId: hashOf(item.raw),
         channel,
         name: item.name,
-        ...(item.status === undefined ? {} : { status: item.status }),
-        timestamp: optionalNumber(item.timestamp, 'timestamp') ?? context.receivedAt.getTime(),
+        ...definedFields({ status: item.status }),
+        timestamp: itemTimestamp(item, context),
         receivedAt: context.receivedAt.toISOString(),
         via: 'webhook',
       };
@@ -273,6 +292,11 @@ function takeItem(item: AblyItem, context: ItemContext): { events: QueuedEvent[]
 function channelOf(item: AblyItem): string {
   if (typeof item.channel !== 'string' || item.channel.length === 0) throw new ItemError(`${item.at.channel} must be a non-empty string`);
   return item.channel;
+}
+
+/** For records whose own timestamp is missing: the item's, else the receive time. */
+function itemTimestamp(item: AblyItem, context: ItemContext): number {
+  return optionalNumber(item.timestamp, 'timestamp') ?? context.receivedAt.getTime();
 }
 
 function channelTaken(channel: string, context: ItemContext): boolean {
@@ -297,13 +321,14 @@ function eventsOf(records: AblyRecord[], context: ItemContext): QueuedEvent[] {
   });
 }
 
-function messageRecord(value: unknown, path: string, channel: string, item: AblyItem, context: ItemContext): AblyMessageRecord {
+function messageRecord(value: unknown, path: string, channel: string, fallbackTimestamp: number, context: ItemContext): AblyMessageRecord {
   if (!isObject(value)) throw new ItemError(`${path} is not an object`);
   const timestamp = optionalNumber(value.timestamp, `${path}.timestamp`);
   const encoding = optionalString(value.encoding, `${path}.encoding`);
   const name = stringOrNothing(value.name);
   const connectionId = stringOrNothing(value.connectionId);
-  const id = optionalString(value.id, `${path}.id`) || contentHashId(Buffer.from(JSON.stringify({ channel, connectionId, timestamp, name, data: value.data }), 'utf8'));
+  // Without an id, the message's own fields (never the fallback timestamp) name it, so a retry gets the same id.
+  const id = optionalString(value.id, `${path}.id`) || hashOf({ channel, connectionId, timestamp, name, data: value.data });
   return {
     kind: 'message',
     messageId: boundedId(id)!,
@@ -312,20 +337,20 @@ function messageRecord(value: unknown, path: string, channel: string, item: Ably
     direction: directionOf(channel, context.options.directions),
     data: value.data,
     ...definedFields({ encoding, extras: value.extras }),
-    timestamp: timestamp ?? optionalNumber(item.timestamp, 'timestamp') ?? context.receivedAt.getTime(),
+    timestamp: timestamp ?? fallbackTimestamp,
     receivedAt: context.receivedAt.toISOString(),
     via: 'webhook',
   };
 }
 
-function presenceRecord(value: unknown, path: string, channel: string, item: AblyItem, context: ItemContext): AblyPresenceRecord {
+function presenceRecord(value: unknown, path: string, channel: string, fallbackTimestamp: number, context: ItemContext): AblyPresenceRecord {
   if (!isObject(value)) throw new ItemError(`${path} is not an object`);
   const action = presenceActionOf(value.action, `${path}.action`);
   const timestamp = optionalNumber(value.timestamp, `${path}.timestamp`);
   const encoding = optionalString(value.encoding, `${path}.encoding`);
   const clientId = stringOrNothing(value.clientId);
   const connectionId = stringOrNothing(value.connectionId);
-  const id = optionalString(value.id, `${path}.id`) || contentHashId(Buffer.from(JSON.stringify({ channel, clientId, connectionId, action, timestamp, data: value.data }), 'utf8'));
+  const id = optionalString(value.id, `${path}.id`) || hashOf({ channel, clientId, connectionId, action, timestamp, data: value.data });
   return {
     kind: 'presence',
     messageId: boundedId(id)!,
@@ -334,7 +359,7 @@ function presenceRecord(value: unknown, path: string, channel: string, item: Abl
     ...definedFields({ clientId, connectionId }),
     data: value.data,
     ...definedFields({ encoding }),
-    timestamp: timestamp ?? optionalNumber(item.timestamp, 'timestamp') ?? context.receivedAt.getTime(),
+    timestamp: timestamp ?? fallbackTimestamp,
     receivedAt: context.receivedAt.toISOString(),
     via: 'webhook',
   };
@@ -354,6 +379,10 @@ function presenceActionFrom(value: unknown): PresenceAction | undefined {
 }
 
 // ---- Small readers -----------------------------------------------------------------------------------------------
+
+function hashOf(value: unknown): string {
+  return contentHashId(Buffer.from(JSON.stringify(value), 'utf8'));
+}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -171,6 +171,7 @@ describe('ably preset: batch requests', () => {
     ['a message not an object', messageItem('c', [message('m-x'), 42]), 'data.messages[1] is not an object'],
     ['a string timestamp', messageItem('c', [message('m-x', { timestamp: '1764583200000' })]), 'data.messages[0].timestamp must be a number'],
     ['a numeric id', messageItem('c', [message('m-x', { id: 12 })]), 'data.messages[0].id must be a string'],
+    ['a string item timestamp', messageItem('c', [message('m-x')], { timestamp: 'yesterday' }), 'timestamp must be a number'],
     ['an object encoding', messageItem('c', [message('m-x', { encoding: {} })]), 'data.messages[0].encoding must be a string'],
     ['an unknown presence action', presenceItem('c', [{ action: 9 }]), 'data.presence[0].action must be a presence action (0 to 4)'],
     ['a lifecycle item without a name', { ...lifecycleItem('c'), name: undefined }, 'name must be a string of 1 to 256 characters'],
