@@ -95,7 +95,7 @@ describe('local runtime: inbound spine', () => {
 
     const response = await sendDemo('msg_first', { type: 'order.paid', total: 42 });
     expect(response.status).toBe(202);
-    expect(response.body).toEqual({ accepted: 1, ids: [expect.stringMatching(/^evt_[0-9a-f]{32}$/)] });
+    expect(response.body).toEqual({ accepted: 1, ignored: 0, ids: [expect.stringMatching(/^evt_[0-9a-f]{32}$/)] });
     const id = response.body.ids![0]!;
 
     await waitUntil(async () => eventsFor(id, demoListener).length === 1, 10_000, 'the WebSocket push');

@@ -1,8 +1,8 @@
 /**
  * InboundQueue over SQS. Each event is encoded once (queued-event-codec.ts: no character SQS refuses, and a size
  * bounded by the body's), and SendMessageBatch calls are cut at 10 entries or the queue's size limit, whichever
- * comes first. Any entry SQS did not take fails the whole call (the provider gets a 5xx and retries; what was
- * already queued is deduplicated by event id downstream).
+ * comes first, and sent a few at once. Any entry SQS did not take fails the whole call (the provider gets a 5xx and
+ * retries; what was already queued is deduplicated by event id downstream).
  */
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { InboundQueue } from '../../core/ports';
@@ -11,6 +11,12 @@ import { encodeQueuedEvent, worstCaseMessageBytes } from '../../core/events/queu
 import { INBOUND_QUEUE } from './queue-definitions';
 
 const MAX_BATCH_ENTRIES = 10;
+
+/**
+ * SendMessageBatch calls in flight at once: a 1,000-event Ably batch is 100 calls, whose round trips would add up
+ * one after another while the provider waits for the answer; 8 stays well inside the SDK's default socket pool.
+ */
+const SEND_CONCURRENCY = 8;
 
 /** The largest body whose message fits the queue whatever its characters (the codec's worst case). */
 export const MAX_QUEUEABLE_BODY_BYTES = largestBodyFitting(INBOUND_QUEUE.maxMessageBytes);
@@ -37,11 +43,32 @@ export class SqsInboundQueue implements InboundQueue {
     });
     if (batch.length > 0) batches.push(batch);
 
-    for (const entries of batches) {
+    await forEachBounded(batches, SEND_CONCURRENCY, async (entries) => {
       const result = await this.client.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries }));
       if (result.Failed && result.Failed.length > 0) throw notAccepted(result.Failed, entries.length);
-    }
+    });
   }
+}
+
+/**
+ * Runs `work` on every item, at most `limit` at once. After a failure no further item starts; the calls already in
+ * flight are waited for, then the first failure is thrown, so nothing is still sending once the caller hears.
+ */
+export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
 }
 
 /**

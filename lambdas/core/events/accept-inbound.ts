@@ -73,7 +73,7 @@ export async function acceptInbound(input: {
  */
 const MAX_LABEL_LENGTH = 256;
 
-function boundedId(id: string | undefined): string | undefined {
+export function boundedId(id: string | undefined): string | undefined {
   if (id === undefined) return undefined;
   const wellFormed = withoutLoneSurrogates(id);
   return wellFormed.length <= MAX_LABEL_LENGTH ? wellFormed : contentHashId(Buffer.from(wellFormed, 'utf8'));
@@ -137,7 +137,8 @@ function channelOf(source: SourceDefinition, payload: unknown): string {
   return source.channel?.name ?? source.id;
 }
 
-function keptHeaders(source: SourceDefinition, headers: HeaderMap): NameValueMap {
+/** The request headers kept with an event (processing steps may need some); presets reuse it. */
+export function keptHeaders(source: SourceDefinition, headers: HeaderMap): NameValueMap {
   const configured = source.verification.scheme === 'hmac' || source.verification.scheme === 'token' ? source.verification.header : undefined;
   const kept = emptyNameValueMap();
   for (const [name, value] of Object.entries(headers)) {

@@ -1,10 +1,5 @@
-// PLACEHOLDER (replaced by the webhook ingest work): the `ably` preset.
-import { BadRequestError } from '../../core/errors';
+/** The `ably` preset: Ably integration-rule webhooks (batch, or single with or without the envelope). */
 import type { ProviderPreset } from '../provider-preset';
+import { ingestAblyRequest } from './ably-ingest';
 
-export const ablyPreset: ProviderPreset = {
-  name: 'ably',
-  async ingest() {
-    throw new BadRequestError('the ably preset is not built yet');
-  },
-};
+export const ablyPreset: ProviderPreset = { name: 'ably', ingest: ingestAblyRequest };
