@@ -155,20 +155,22 @@ export class AblyIntegration extends Construct {
       this.rules = [];
       return;
     }
-    this.ruleHandler = new HookhubFunction(this, 'RuleHandler', {
+    const ruleHandler = new HookhubFunction(this, 'RuleHandler', {
       handler: 'customResourceAblyRule',
       timeout: Duration.seconds(RULE_HANDLER_TIMEOUT_SECONDS),
     });
-    const provider = this.ruleProvider(this.ruleHandler);
+    this.ruleHandler = ruleHandler;
+    const provider = this.ruleProvider(ruleHandler);
     this.rules = sources.map(({ source, options }) => {
       const secretNames = ruleSecretNames(source.secret?.secretName, options);
       for (const secretName of Object.values(secretNames)) {
-        if (secretName !== undefined) this.secretNamed(secretName).grantRead(this.ruleHandler!.function);
+        if (secretName !== undefined) this.secretNamed(secretName).grantRead(ruleHandler.function);
       }
       const rule = new CustomResource(this, `Rule-${source.id}`, {
         serviceToken: provider.serviceToken,
         resourceType: ABLY_RULE_RESOURCE_TYPE,
-        // Nothing to remove at Ably with the stack: the handler decides what a Delete does to the rule.
+        // A source dropped from the config (or the stack deleted) sends the handler a Delete; what that does to the
+        // rule at Ably is the handler's decision, which RETAIN would take away from it.
         removalPolicy: RemovalPolicy.DESTROY,
         properties: withoutUndefined({
           SourceId: source.id,
@@ -248,11 +250,14 @@ export class AblyIntegration extends Construct {
     return provider;
   }
 
-  /** One import per secret name, shared by the functions that read it. */
+  /**
+   * One import per secret name, shared by the functions that read it. Numbered, as names that differ only in
+   * punctuation (`a/b`, `a-b`) would otherwise get one construct id; an import declares no resource.
+   */
   private secretNamed(secretName: string): ISecret {
     let secret = this.importedSecrets.get(secretName);
     if (!secret) {
-      secret = Secret.fromSecretNameV2(this, `Secret-${secretName.replace(/[^A-Za-z0-9]/g, '-')}`, secretName);
+      secret = Secret.fromSecretNameV2(this, `Secret${this.importedSecrets.size}-${secretName.replace(/[^A-Za-z0-9]/g, '-')}`, secretName);
       this.importedSecrets.set(secretName, secret);
     }
     return secret;
