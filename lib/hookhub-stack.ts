@@ -2,6 +2,7 @@
 import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { HookhubConfig } from '../lambdas/core/sources/source-definition';
+import { AblyIntegration } from './constructs/ably-integration';
 import { AdminKey } from './constructs/admin-key';
 import { Alarms } from './constructs/alarms';
 import { deployableEventTypesJson, deployableSourcesJson } from './constructs/deployable-config';
@@ -49,6 +50,8 @@ export interface HookhubLimits {
   ingestThrottle?: RouteThrottle;
   /** Each of `GET /api/events`, `GET /api/events/{id}`, `GET /health`. @default 10 rps, burst 20 */
   readApiThrottle?: RouteThrottle;
+  /** Each Ably route (`/api/ably/…`, `/api/sync/…`). @default 10 rps, burst 20 */
+  ablyApiThrottle?: RouteThrottle;
   /** Concurrency reserved for the ingest function; `false` on accounts whose quota cannot spare it. @default 100 */
   ingestReservedConcurrency?: number | false;
   /** Most concurrent worker invocations the queue may start. @default 50 */
@@ -58,6 +61,8 @@ export interface HookhubLimits {
 export class HookhubStack extends Stack {
   /** The operational alarms, for wiring actions (an SNS topic, a pager) in the app. */
   public readonly alarms: Alarms;
+  /** The Ably preset's functions (`ablyIntegration.syncFunction` runs a history sync), routes, schedules and rules. */
+  public readonly ablyIntegration: AblyIntegration;
 
   constructor(scope: Construct, id: string, props: HookhubStackProps) {
     super(scope, id, props);
@@ -134,6 +139,22 @@ export class HookhubStack extends Stack {
       pusher.function.addEnvironment('HOOKHUB_WS_CALLBACK_URL', realtime.callbackUrl);
       realtime.grantPush(pusher);
     }
+    // The Ably preset: the API and the sync exist always (their routes are in the route table); schedules and rule
+    // registrations per Ably source. The worker runs the preset's processing step; the sync and the API store,
+    // publish and push events as the worker does (the construct binds them to the delivery and realtime APIs).
+    this.ablyIntegration = new AblyIntegration(this, 'AblyIntegration', {
+      config: props.config,
+      httpApi: ingest.httpApi,
+      stage: ingest.stage,
+      messagesTable: storage.ablyMessagesTable,
+      stateTable: storage.ablyStateTable,
+      storeOnce: { eventsTable: storage.eventsTable, connectionsTable: storage.connectionsTable, sourcesJson, retentionDays },
+      publisher: delivery,
+      realtime,
+      adminKey: adminKey.secret,
+      throttle: limits.ablyApiThrottle,
+    });
+    this.ablyIntegration.bindProcessingStep(pipeline.worker);
     this.alarms = new Alarms(this, 'Alarms', { httpApi: ingest.httpApi, ingest: ingest.ingest, worker: pipeline.worker });
 
     new CfnOutput(this, 'WebhookBaseUrl', { value: `${ingest.url}hooks/` });

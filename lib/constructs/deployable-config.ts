@@ -3,7 +3,8 @@
  * at synth, each problem naming the source and the field, instead of surfacing as 500s or a DLQ after a deploy.
  */
 import { loadRetentionDays } from '../../lambdas/config';
-import { parseHookhubConfig, type HookhubConfig } from '../../lambdas/core/sources/source-definition';
+import { parseHookhubConfig, type HookhubConfig, type SourceDefinition } from '../../lambdas/core/sources/source-definition';
+import type { AblyOptions } from '../../lambdas/providers/ably/ably-options';
 import { eventProcessors } from '../../lambdas/providers/registry';
 
 /** Lambda environment variables share a 4 KB budget; the sources config is one of them. */
@@ -15,6 +16,20 @@ const MAX_SOURCES_JSON_BYTES = 3000;
 const MAX_EVENT_TYPES_JSON_BYTES = 2500;
 /** What Secrets Manager accepts as a secret name. */
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/** A source of the `ably` preset with its parsed options. */
+export interface AblySource {
+  source: SourceDefinition;
+  options: AblyOptions;
+}
+
+/**
+ * The config's `ably`-preset sources. A source's parsed options are typed `unknown` (each preset has its own schema);
+ * parsing ran the Ably schema on these, so the cast states what parsing already checked.
+ */
+export function ablySources(config: HookhubConfig): AblySource[] {
+  return config.sources.flatMap((source) => (source.preset === 'ably' ? [{ source, options: source.options as AblyOptions }] : []));
+}
 
 export interface DeployableSettings {
   config: HookhubConfig;
@@ -36,7 +51,8 @@ export function deployableSourcesJson(settings: DeployableSettings): string {
   for (const source of settings.config.sources) {
     const { scheme } = source.verification;
     const secretName = source.secret?.secretName;
-    if (scheme !== 'none' && secretName === undefined) {
+    // An Ably source's missing secret name is said in its own terms (ablyProblems).
+    if (scheme !== 'none' && secretName === undefined && source.preset !== 'ably') {
       problems.push(`source '${source.id}' (scheme '${scheme}') has no secret.secretName: on AWS the ingest Lambda reads source secrets from Secrets Manager (secret.env is for the local runtime)`);
     }
     if (secretName !== undefined && !SECRET_NAME.test(secretName)) {
@@ -46,6 +62,7 @@ export function deployableSourcesJson(settings: DeployableSettings): string {
       problems.push(`source '${source.id}': processor '${source.processor}' is not registered in lambdas/providers/registry.ts, so the worker would fail every event of this source`);
     }
   }
+  problems.push(...ablyProblems(settings.config));
   try {
     loadRetentionDays({ HOOKHUB_RETENTION_DAYS: String(settings.retentionDays) });
   } catch (error) {
@@ -55,6 +72,31 @@ export function deployableSourcesJson(settings: DeployableSettings): string {
     throw new Error(`hookhub cannot be deployed to AWS with this configuration:\n  - ${problems.join('\n  - ')}`);
   }
   return sourcesJson;
+}
+
+/**
+ * What an Ably source needs on AWS: every secret it names is read from Secrets Manager (`env` is for the local
+ * runtime), by the ingest Lambda, the history sync and the deploy-time rule registration.
+ */
+function ablyProblems(config: HookhubConfig): string[] {
+  const problems: string[] = [];
+  for (const { source, options } of ablySources(config)) {
+    const references = [
+      ['secret', source.secret, 'the ingest Lambda checks batch signatures and the history sync reads channel history with this Ably API key'],
+      ['options.singleModeToken.secret', options.singleModeToken?.secret, "the ingest Lambda compares single-mode requests' token header with it"],
+      ['options.registration.controlToken', options.registration?.controlToken, 'the deploy-time rule registration calls the Ably Control API with it'],
+    ] as const;
+    for (const [field, reference, use] of references) {
+      if (reference === undefined) continue;
+      if (reference.secretName === undefined) {
+        problems.push(`source '${source.id}' (preset 'ably') has no ${field}.secretName: on AWS ${use}, read from Secrets Manager (${field}.env is for the local runtime)`);
+      } else if (field !== 'secret' && !SECRET_NAME.test(reference.secretName)) {
+        // The source's own secret name is checked with every source's, above.
+        problems.push(`source '${source.id}': ${field}.secretName '${reference.secretName}' is not a Secrets Manager name (letters, digits and /_+=.@- only, at most 512)`);
+      }
+    }
+  }
+  return problems;
 }
 
 /** The declared event types as the management API's HOOKHUB_EVENT_TYPES, refused at synth when they cannot fit. */

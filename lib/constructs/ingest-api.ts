@@ -14,6 +14,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { HookhubConfig } from '../../lambdas/core/sources/source-definition';
+import { ablySources } from './deployable-config';
 import { HookhubFunction } from './hookhub-function';
 import { throttleRoutes, type RouteThrottle } from './route-throttles';
 
@@ -87,7 +88,11 @@ export class IngestApi extends Construct {
       reservedConcurrency: props.reservedConcurrency === false ? undefined : (props.reservedConcurrency ?? DEFAULT_INGEST_RESERVED_CONCURRENCY),
     });
     props.inboundQueue.grantSendMessages(this.ingest.function);
-    const secretNames = new Set(props.config.sources.flatMap((source) => (source.secret?.secretName ? [source.secret.secretName] : [])));
+    // Each source's own secret, and an Ably source's single-mode token (compared with a header on unsigned requests).
+    const secretNames = new Set([
+      ...props.config.sources.flatMap((source) => (source.secret?.secretName ? [source.secret.secretName] : [])),
+      ...ablySources(props.config).flatMap(({ options }) => (options.singleModeToken?.secret.secretName ? [options.singleModeToken.secret.secretName] : [])),
+    ]);
     for (const secretName of secretNames) {
       Secret.fromSecretNameV2(this, `SourceSecret-${secretName.replace(/[^A-Za-z0-9]/g, '-')}`, secretName).grantRead(this.ingest.function);
     }

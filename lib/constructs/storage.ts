@@ -3,6 +3,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption, type ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import {
+  ABLY_MESSAGES_TABLE,
+  ABLY_STATE_TABLE,
   ATTEMPTS_TABLE,
   AUDIT_TABLE,
   CONNECTIONS_TABLE,
@@ -19,7 +21,7 @@ import {
 export interface StorageProps {
   /**
    * What happens to the tables that hold data of record (events; outbound endpoints, messages, deliveries, attempts
-   * and audit) when the stack is deleted.
+   * and audit; the Ably message log and its sync state) when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
   removalPolicy?: RemovalPolicy;
@@ -35,6 +37,8 @@ export class Storage extends Construct {
   public readonly idempotencyTable: ITable;
   public readonly auditTable: ITable;
   public readonly eventTypesTable: ITable;
+  public readonly ablyMessagesTable: ITable;
+  public readonly ablyStateTable: ITable;
 
   constructor(scope: Construct, id: string, props: StorageProps = {}) {
     super(scope, id);
@@ -55,6 +59,15 @@ export class Storage extends Construct {
     this.idempotencyTable = tableFrom(this, IDEMPOTENCY_TABLE, RemovalPolicy.DESTROY);
     // Event types seen are a derived catalog: published messages fill it again, and declared types come from config.
     this.eventTypesTable = tableFrom(this, EVENT_TYPES_TABLE, RemovalPolicy.DESTROY);
+
+    // Ably: the message log is the record of every channel message captured.
+    this.ablyMessagesTable = tableFrom(this, ABLY_MESSAGES_TABLE, ofRecord);
+    // The sync state looks rebuildable but is not. The per-channel counters grow only when a message is first
+    // stored, so a fresh table would count from zero beside a log that still holds every earlier message, and
+    // nothing recounts them. Without its cursor a channel's next sync starts over at the look-back window: a day of
+    // history read again (Ably bills each message), and a channel that was further behind than that keeps its gap.
+    // The runs are the audit of what the syncs did. So it is of record like the log it describes.
+    this.ablyStateTable = tableFrom(this, ABLY_STATE_TABLE, ofRecord);
   }
 }
 

@@ -175,11 +175,12 @@ describe('least privilege', () => {
     const actions = actionsOf(roleOf('InboundPipelineWorker'));
     expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:UpdateItem', 'dynamodb:Query', 'execute-api:ManageConnections']));
     expect(actions.filter((action) => /dynamodb:(DeleteItem|BatchGetItem)/.test(action))).toEqual([]);
-    // What it does as an outbound publisher, and only there: Scan the endpoints, put the message, queue its tasks.
+    // What it does as an outbound publisher, and only there: Scan the endpoints, put the message, queue its tasks;
+    // and as the Ably processing step: put the message into the Ably log (test/infra/ably-integration.test.ts).
     const permissions = permissionsOf(template, roleOf('InboundPipelineWorker'));
     const resourcesWith = (action: string) => Object.keys(permissions).filter((resource) => permissions[resource]!.includes(action));
     expect(resourcesWith('dynamodb:Scan')).toEqual([expect.stringMatching(/^StorageEndpoints[0-9A-F]{8}$/)]);
-    expect(resourcesWith('dynamodb:PutItem')).toEqual([expect.stringMatching(/^StorageMessages[0-9A-F]{8}$/)]);
+    expect(resourcesWith('dynamodb:PutItem').sort()).toEqual([expect.stringMatching(/^StorageAblyMessages[0-9A-F]{8}$/), expect.stringMatching(/^StorageMessages[0-9A-F]{8}$/)]);
     expect(resourcesWith('sqs:SendMessage')).toEqual([expect.stringMatching(/^OutboundDeliveryQueue[0-9A-F]{8}$/)]);
     const queryStatement = statementsOf(roleOf('InboundPipelineWorker')).find((statement) => [statement.Action].flat().includes('dynamodb:Query'));
     expect(JSON.stringify(queryStatement!.Resource)).toContain('/index/*');

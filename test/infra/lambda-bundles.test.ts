@@ -117,8 +117,14 @@ describe('in a fresh process', () => {
  */
 describe('with the environment its stack function gets', () => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  // An Ably source, so that the stack also has the function its rule registration runs.
   const stack = new HookhubStack(app, 'EnvCheck', {
-    config: parseHookhubConfig({ sources: [{ id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { secretName: 'hookhub/sources/demo' } }] }),
+    config: parseHookhubConfig({
+      sources: [
+        { id: 'demo', verification: { scheme: 'standard-webhooks' }, secret: { secretName: 'hookhub/sources/demo' } },
+        { id: 'ably', preset: 'ably', secret: { secretName: 'hookhub/sources/ably' } },
+      ],
+    }),
     env: { account: '123456789012', region: 'eu-west-1' },
   });
   const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Properties?: { Environment?: { Variables?: Record<string, unknown> } } }> };
