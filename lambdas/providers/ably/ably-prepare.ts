@@ -95,6 +95,16 @@ function preflight(data: unknown, encoding: string): string | undefined {
     if (!BASE64.test(data)) return `data is not base64, as encoding '${encoding}' says`;
     if (steps.at(-2) === 'utf-8' && !isUtf8(Buffer.from(data, 'base64'))) return `data is not UTF-8 text, as encoding '${encoding}' says`;
   }
+  // A `json` step the SDK cannot parse is reported on the console with part of the payload; find it first.
+  const jsonStep = steps.lastIndexOf('json');
+  if (jsonStep !== -1) {
+    const text = steps.slice(jsonStep + 1).includes('base64') ? Buffer.from(data, 'base64').toString('utf8') : data;
+    try {
+      JSON.parse(text);
+    } catch {
+      return `data is not JSON, as encoding '${encoding}' says`;
+    }
+  }
   return undefined;
 }
 
