@@ -12,6 +12,31 @@ describe('sources config', () => {
     expect(config.sources.map((source) => source.id)).toContain('demo');
   });
 
+  it('accepts examples/providers.config.json, whose preset sources parse to the same config again (as the stack hands it to the Lambdas)', () => {
+    const config = parseHookhubConfig(JSON.parse(readFileSync('examples/providers.config.json', 'utf8')));
+    const ably = config.sources.find((source) => source.id === 'ably')!;
+    expect(ably).toMatchObject({ preset: 'ably', verification: { scheme: 'provider' }, secret: { env: 'ABLY_API_KEY' } });
+    expect(ably.options).toMatchObject({ channelFilter: '^smartadmin-.*', history: { intervalMinutes: 5, lookBackHours: 24, overlapSeconds: 30 } });
+    expect(parseHookhubConfig(JSON.parse(JSON.stringify(config)))).toEqual(config);
+  });
+
+  it("checks a preset's options with the preset's schema, naming each problem's path", () => {
+    const attempt = () =>
+      parseHookhubConfig({
+        sources: [{ id: 'ably', preset: 'ably', secret: { env: 'K' }, options: { channelFilter: '(', history: { intervalMinutes: -1 }, presence: 'keep' } }],
+      });
+    expect(attempt).toThrow(/sources\.0\.options\.channelFilter: must be a valid regular expression/);
+    expect(attempt).toThrow(/sources\.0\.options\.history\.intervalMinutes/);
+    expect(attempt).toThrow(/sources\.0\.options\.presence/);
+  });
+
+  it('refuses a verification on a preset source, options without a preset, and scheme provider without a preset', () => {
+    expect(() => parseHookhubConfig({ sources: [{ id: 'a', preset: 'ably', secret: { env: 'K' }, verification: { scheme: 'none' } }] })).toThrow(/brings its own verification/);
+    expect(() => parseHookhubConfig({ sources: [{ id: 'a', verification: { scheme: 'token', header: 'x-t' }, secret: { env: 'K' }, options: {} }] })).toThrow(/"options" belong to a preset/);
+    expect(() => parseHookhubConfig({ sources: [{ id: 'a', verification: { scheme: 'provider' }, secret: { env: 'K' } }] })).toThrow(/scheme 'provider' needs a "preset"/);
+    expect(() => parseHookhubConfig({ sources: [{ id: 'a', preset: 'ably' }] })).toThrow(/needs a "secret"/);
+  });
+
   it('refuses an unsigned source unless it is marked insecure', () => {
     expect(() => parseHookhubConfig({ sources: [{ id: 'open', verification: { scheme: 'none' } }] })).toThrow(/set "insecure": true/);
     expect(parseHookhubConfig({ sources: [{ id: 'open', verification: { scheme: 'none' }, insecure: true }] }).sources[0]!.insecure).toBe(true);

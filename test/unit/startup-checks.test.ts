@@ -53,6 +53,15 @@ describe('checkStartupSettings', () => {
     ]);
   });
 
+  it('starts with examples/providers.config.json once its Ably key is set, and names the key variable otherwise', () => {
+    const HOOKHUB_CONFIG = 'examples/providers.config.json';
+    expect(problemsOf({ HOOKHUB_CONFIG, ABLY_API_KEY: 'appId.keyId:keySecret' })).toEqual([]);
+    expect(problemsOf({ HOOKHUB_CONFIG })).toEqual(['ABLY_API_KEY is not set (source "ably" needs its Ably API key, "appId.keyId:keySecret")']);
+    expect(problemsOf({ HOOKHUB_CONFIG, ABLY_API_KEY: 'just-a-secret' })).toEqual([
+      'ABLY_API_KEY is not an Ably API key ("appId.keyId:keySecret", as the Ably dashboard shows it)',
+    ]);
+  });
+
   it('refuses a source that only names a Secrets Manager secret, which the local runtime cannot read', () => {
     const HOOKHUB_CONFIG = configFile('aws-only', [{ ...hmacSource, secret: { secretName: 'hookhub/sources/github' } }]);
     expect(problemsOf({ HOOKHUB_CONFIG })).toEqual([
