@@ -5,11 +5,13 @@
  *  3. each Lambda bundle's size, cold import time and memory vs an empty bundle (what a cold start pays);
  *  4. AWS requests and units per inbound event and dollars per million at list prices (bench/aws-cost/); set
  *     HOOKHUB_BENCH_COST_BEFORE=<git ref> to meter that commit's handlers beside this checkout's in the same run;
- *  5. outbound deliveries/s and publish→receipt latency to a verifying loopback receiver (bench/outbound.ts).
+ *  5. outbound deliveries/s and publish→receipt latency to a verifying loopback receiver (bench/outbound.ts);
+ *  6. Ably: a 1,000-message signed batch's ingest time, and stored messages/s from webhooks and the history sync
+ *     (bench/ably.ts).
  * All traffic stays on loopback; every loop is bounded in count and time.
  *
  * `npm run bench` runs every section and writes BENCHMARKS.md. `npm run bench -- --only ingest,latency` runs the
- * named sections (a comma-separated list of ingest, latency, cold-start, cost, outbound) and prints their tables without writing
+ * named sections (a comma-separated list of ingest, latency, cold-start, cost, outbound, ably) and prints their tables without writing
  * BENCHMARKS.md. `--compare <git ref>` measures that commit beside the working tree in the same run: its local
  * runtime (extracted under bench/.out) for ingest and latency, its bundles for cold-start (bench/cold-start.ts).
  * `--runs N` sets the cold import samples per bundle.
@@ -26,6 +28,7 @@ import { coldStart, coldStartTable } from './cold-start';
 import { signStandardWebhook } from '../lambdas/core/verification/standard-webhooks';
 import { meteredCostSection } from './aws-cost/report';
 import { outboundBenchmark, outboundReport } from './outbound';
+import { ablyBenchmark, ablyReport } from './ably';
 
 const SECRET = 'whsec_aG9va2h1Yi1sb2NhbC1kZXZlbG9wbWVudC1vbmx5';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
@@ -42,7 +45,7 @@ interface Server {
   wsUrl: string;
 }
 
-const SECTIONS = ['ingest', 'latency', 'cold-start', 'cost', 'outbound'] as const;
+const SECTIONS = ['ingest', 'latency', 'cold-start', 'cost', 'outbound', 'ably'] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface BenchOptions {
@@ -250,9 +253,9 @@ interface Runtime {
   dataDir: string;
 }
 
-async function startRuntime(label: string, root: string): Promise<Runtime> {
+async function startRuntime(label: string, root: string, extraEnvironment: Record<string, string> = {}): Promise<Runtime> {
   const dataDir = mkdtempSync(join(tmpdir(), 'hookhub-bench-'));
-  const environment = { HOOKHUB_DATA_DIR: dataDir, HOOKHUB_ADMIN_KEY: ADMIN_KEY, HOOKHUB_DEMO_SECRET: SECRET, HOOKHUB_LOG_LEVEL: 'ERROR' };
+  const environment = { HOOKHUB_DATA_DIR: dataDir, HOOKHUB_ADMIN_KEY: ADMIN_KEY, HOOKHUB_DEMO_SECRET: SECRET, HOOKHUB_LOG_LEVEL: 'ERROR', ...extraEnvironment };
   return { label, dataDir, server: await startProcess([join(root, 'bin', 'local.ts')], 'hookhub-ready', environment, root) };
 }
 
@@ -405,6 +408,25 @@ async function main(): Promise<void> {
         };
       };
       sections.push(outboundReport(await outboundBenchmark(startHub)));
+    }
+    if (options.sections.has('ably')) {
+      // A runtime of its own (config with an Ably source, its REST URL on a loopback fake) and a bare 202 server.
+      const startHub = async (environment: Record<string, string>) => {
+        const runtime = await startRuntime('hookhub local runtime (ably)', PROJECT_ROOT, environment);
+        return {
+          httpUrl: runtime.server.httpUrl,
+          adminKey: ADMIN_KEY,
+          stop: async () => {
+            await stopProcess(runtime.server.child);
+            rmSync(runtime.dataDir, { recursive: true, force: true });
+          },
+        };
+      };
+      const startBaseline = async () => {
+        const baseline = await startProcess(['bench/baseline-server.ts'], 'baseline-ready');
+        return { httpUrl: baseline.httpUrl, stop: () => stopProcess(baseline.child) };
+      };
+      sections.push(ablyReport(await ablyBenchmark({ startHub, startBaseline, demoSecret: SECRET })));
     }
   } finally {
     for (const server of [...servers, ...runtimes.map((runtime) => runtime.server)]) server.child.kill('SIGTERM');

@@ -2,7 +2,7 @@
 import { parseBenchOptions } from '../../bench/run';
 
 it('runs every section and writes BENCHMARKS.md without flags', () => {
-  expect(parseBenchOptions([])).toEqual({ sections: new Set(['ingest', 'latency', 'cold-start', 'cost', 'outbound']), partial: false, compareRef: undefined, runs: 9 });
+  expect(parseBenchOptions([])).toEqual({ sections: new Set(['ingest', 'latency', 'cold-start', 'cost', 'outbound', 'ably']), partial: false, compareRef: undefined, runs: 9 });
 });
 
 it('runs only the listed sections, comma-separated, and then leaves BENCHMARKS.md alone', () => {
