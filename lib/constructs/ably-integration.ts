@@ -13,12 +13,14 @@
  * The API and sync functions exist whatever the config holds (the routes are part of the API); the schedules and the
  * rule registration exist per Ably source.
  */
+import { grantOnTableOnly } from './table-grants';
+import { ABLY_SYNC_GRACE_SECONDS } from '../../lambdas/providers/ably/ably-options';
 import { CustomResource, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
 import { HttpMethod, type HttpApi, type HttpRoute, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Schedule } from 'aws-cdk-lib/aws-events';
-import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
@@ -72,11 +74,6 @@ export interface AblyIntegrationProps {
 export const DEFAULT_ABLY_API_THROTTLE: RouteThrottle = { rateLimit: 10, burstLimit: 20 };
 /** Just under HTTP API's 30 s integration timeout, so the handler, not API Gateway, answers a sync that runs long. */
 export const ABLY_API_TIMEOUT_SECONDS = 29;
-/**
- * What a sync run may take beyond its time limit: the page in flight (stored, processed and published), the run's
- * record and the released leases.
- */
-export const ABLY_SYNC_GRACE_SECONDS = 60;
 /** Lambda's longest timeout. */
 const MAX_LAMBDA_TIMEOUT_SECONDS = 900;
 /** The Control API calls of one registration (find the rule, create or update it), with room for retries. */
@@ -278,7 +275,3 @@ function withoutUndefined(properties: Record<string, string | undefined>): Recor
   return Object.fromEntries(Object.entries(properties).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
-/** The actions on the table itself, not its indexes (a table grant adds `<table>/index/*` whenever it has any). */
-function grantOnTableOnly(grantee: IGrantable, table: ITable, ...actions: string[]): Grant {
-  return Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn] });
-}

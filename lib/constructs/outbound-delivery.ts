@@ -7,10 +7,10 @@
  * Also the publisher binding: whoever publishes outbound messages (the inbound worker) gets the variables and the
  * grants to read endpoints, store the message and queue its tasks, in one call.
  */
+import { grantOnTableOnly } from './table-grants';
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { IQueue, Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -176,10 +176,6 @@ export function outboundEnvironment(tables: OutboundTables, deliveryQueue: IQueu
   };
 }
 
-/** The actions on the table itself, not its indexes (a table grant adds `<table>/index/*` whenever it has any). */
-function grantOnTableOnly(grantee: IGrantable, table: ITable, ...actions: string[]): Grant {
-  return Grant.addToPrincipal({ grantee, actions, resourceArns: [table.tableArn] });
-}
 
 function checkedRetentionDays(days: number): number {
   if (!Number.isInteger(days) || days < 1 || days > 3650) {

@@ -38,7 +38,7 @@ import { QueueWorker } from './queue-worker';
 import { LOCAL_ALLOWED_TARGETS } from './startup-checks';
 import { PeriodicTask } from './periodic-task';
 import { lambdaContext } from './lambda-context';
-import type { AblyOptions } from '../../lambdas/providers/ably/ably-options';
+import { ABLY_SYNC_GRACE_SECONDS, type AblyOptions } from '../../lambdas/providers/ably/ably-options';
 
 export interface LocalRuntimeOptions {
   config: HookhubConfig;
@@ -227,7 +227,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const ablySyncs = options.config.sources.flatMap((source) => {
     const intervalMinutes = source.preset === 'ably' ? (source.options as AblyOptions).history.intervalMinutes : 0;
     if (intervalMinutes === 0) return [];
-    const timeoutMs = ((source.options as AblyOptions).history.timeLimitSeconds + 60) * 1000;
+    const timeoutMs = ((source.options as AblyOptions).history.timeLimitSeconds + ABLY_SYNC_GRACE_SECONDS) * 1000;
     const invoke = () => ablySync.handler({ source: source.id }, lambdaContext('hookhub-ably-sync', timeoutMs));
     return [new PeriodicTask(intervalMinutes * 60_000, invoke, (error) => console.error(`[ably-sync ${source.id}]`, error)).start()];
   });

@@ -9,6 +9,7 @@ import type { InboundQueue } from '../../core/ports';
 import type { QueuedEvent } from '../../core/events/inbound-event';
 import { encodeQueuedEvent, worstCaseMessageBytes } from '../../core/events/queued-event-codec';
 import { INBOUND_QUEUE } from './queue-definitions';
+import { forEachBounded } from '../../core/bounded-concurrency';
 
 const MAX_BATCH_ENTRIES = 10;
 
@@ -48,27 +49,6 @@ export class SqsInboundQueue implements InboundQueue {
       if (result.Failed && result.Failed.length > 0) throw notAccepted(result.Failed, entries.length);
     });
   }
-}
-
-/**
- * Runs `work` on every item, at most `limit` at once. After a failure no further item starts; the calls already in
- * flight are waited for, then the first failure is thrown, so nothing is still sending once the caller hears.
- */
-export async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure !== undefined) throw failure.error;
 }
 
 /**

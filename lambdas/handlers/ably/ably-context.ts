@@ -25,7 +25,7 @@ export interface AblySyncRequest {
   trigger: SyncRun['trigger'];
   channels?: string[];
   sinceMs?: number;
-  /** The caller's own bound (the API's 30 s, the Lambda's remaining time); the source's timeLimitSeconds also applies. */
+  /** The caller's own bound (the API's 25 s, the Lambda's remaining time); the source's timeLimitSeconds also applies. */
   timeLimitMs?: number;
 }
 

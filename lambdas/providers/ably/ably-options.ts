@@ -13,6 +13,12 @@ export const DEFAULT_ABLY_DIRECTIONS: Readonly<Record<string, AblyDirection>> = 
   'smartadmin-control-*': 'sent',
 };
 
+/**
+ * What the sync function's timeout allows beyond a run's time limit: the page in flight (stored, processed and
+ * published), the run's record and the released leases. The stack and the local timer both size the run by it.
+ */
+export const ABLY_SYNC_GRACE_SECONDS = 60;
+
 export function ablyOptionsSchema() {
   const direction = z.enum(['received', 'sent']);
   const channelName = z.string().check(z.minLength(1), z.maxLength(200));

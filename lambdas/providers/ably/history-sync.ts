@@ -10,6 +10,7 @@
  * - A per-channel lease keeps a scheduled run and a manual one from reading the same channel at once; it lasts the
  *   run's remaining time budget plus a margin, so a crashed run's channels free themselves soon after its deadline.
  */
+import { forEachBounded } from '../../core/bounded-concurrency';
 import type { SourceDefinition } from '../../core/sources/source-definition';
 import { ablyQueuedEvent, type AblyMessageRecord } from './ably-message';
 import { directionOf, type AblyOptions } from './ably-options';
@@ -147,9 +148,12 @@ async function syncChannel(channel: string, context: ChannelContext): Promise<Sy
       const storeFailure = await forEachBounded(events, deps.storeConcurrency ?? DEFAULT_STORE_CONCURRENCY, async (event) => {
         if ((await deps.storeOnce(event)) === 'stored') result.stored++;
         else result.duplicates++;
-      });
+      }).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
       if (storeFailure !== undefined) {
-        return { ...result, status: 'failed', cursorMs, error: `storing a message failed (the cursor stays before this page): ${messageOf(storeFailure)}` };
+        return { ...result, status: 'failed', cursorMs, error: `storing a message failed (the cursor stays before this page): ${messageOf(storeFailure.error)}` };
       }
 
       const newestMs = newestTimestamp(page.items);
@@ -201,27 +205,6 @@ function newestTimestamp(items: readonly HistoryMessage[]): number | undefined {
   let newest: number | undefined;
   for (const item of items) if (Number.isFinite(item.timestamp) && (newest === undefined || item.timestamp > newest)) newest = item.timestamp;
   return newest;
-}
-
-/**
- * Runs `work` over `items`, at most `limit` at once. After the first failure no new item starts, the ones in flight
- * finish (so none outlives the call), and that failure is answered; undefined when every item succeeded.
- */
-async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<unknown> {
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const lane = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await work(item);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
-  return failure?.error;
 }
 
 /** `ok`: every channel read to its end. `failed`: errors and no channel read. Else `partial`. */
